@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+/** Entry point: run the program, map any error to its exit code, print it once, redacted. */
+import { CommanderError } from 'commander';
+import { InterruptedError, KrelError } from '../errors/index.js';
+import { detectCi, formatAnnotation } from '../log/ci.js';
+import { redact } from '../log/redact.js';
+import { EXIT, exitCodeOf } from './exit-codes.js';
+import { buildProgram } from './program.js';
+import { abortController, installSignalHandlers } from './signals.js';
+
+function report(e: unknown): void {
+  if (e instanceof CommanderError) return; // commander already printed it
+  const ci = detectCi();
+  if (e instanceof KrelError) {
+    const note = formatAnnotation(ci, 'error', e.message);
+    if (note !== undefined) process.stderr.write(redact(note) + '\n');
+    process.stderr.write(redact(`krel: ${e.message}`) + '\n');
+    for (const d of e.details) process.stderr.write(redact(`  ${d}`) + '\n');
+    if (process.env.KREL_DEBUG !== undefined && e.stack !== undefined)
+      process.stderr.write(redact(e.stack) + '\n');
+    return;
+  }
+  const text = e instanceof Error ? (e.stack ?? e.message) : String(e);
+  process.stderr.write(redact(`krel: internal error: ${text}`) + '\n');
+}
+
+async function main(): Promise<number> {
+  installSignalHandlers();
+  try {
+    await buildProgram().parseAsync(process.argv);
+    return EXIT.ok;
+  } catch (e) {
+    const err = abortController.signal.aborted && !(e instanceof KrelError) ? new InterruptedError() : e;
+    report(err);
+    return exitCodeOf(err);
+  }
+}
+
+process.exitCode = await main();

@@ -1,0 +1,37 @@
+/**
+ * The commander program. Exported so tests drive it in-process; only main.ts calls process.exit.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { COMMANDS } from './commands/index.js';
+
+export const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+export function buildProgram(): Command {
+  const program = new Command('krel')
+    .description('Package, publish and prove Kontain releases.')
+    .version(VERSION, '-V, --version', 'print the krel version')
+    .option('--json', 'machine-readable output on stdout (logs stay on stderr)', false)
+    .option('-n, --dry-run', 'plan only: print what would be done and change nothing', false)
+    .option('-v, --verbose', 'more detail in the logs', false)
+    .addOption(new Option('-c, --config <file>', 'path to krel.json').env('KREL_CONFIG'))
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  program.addHelpText(
+    'after',
+    `
+Exit codes:
+  0 ok (dry run included)   1 internal error   2 usage or config error
+  3 refused by a rule or preflight (nothing changed)   4 apply failed part-way
+  5 validation ran and a step failed   130 interrupted`,
+  );
+  for (const make of COMMANDS) {
+    const cmd = make();
+    cmd.exitOverride();
+    program.addCommand(cmd);
+  }
+  return program;
+}

@@ -1,0 +1,172 @@
+/**
+ * Load krel.json: parse, validate against krel.schema.json (shipped with the package), apply every default
+ * in one pass, resolve paths. Every problem is reported at once, one line each, with its JSON path.
+ */
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import { ConfigError, UsageError } from '../errors/index.js';
+import type { FileEntry, KrelConfig } from './types.js';
+
+export const SCHEMA_URL = new URL('../../src/config/krel.schema.json', import.meta.url);
+
+let validator: ReturnType<Ajv['compile']> | undefined;
+function getValidator(): ReturnType<Ajv['compile']> {
+  if (validator === undefined) {
+    const schema = JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as object;
+    validator = new Ajv({ allErrors: true, strict: false }).compile(schema);
+  }
+  return validator;
+}
+
+/** "/archives/1/files/0" -> "archives[1].files[0]" */
+export function jsonPath(pointer: string): string {
+  if (pointer === '') return '(root)';
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce(
+      (acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : acc === '' ? part : `${acc}.${part}`),
+      '',
+    );
+}
+
+function describe(e: ErrorObject): string | undefined {
+  const at = jsonPath(e.instancePath);
+  switch (e.keyword) {
+    case 'additionalProperties':
+      return `${at === '(root)' ? '' : at + ': '}unknown key "${String(e.params.additionalProperty)}"`;
+    case 'required':
+      return `${at === '(root)' ? '' : at + ': '}missing required key "${String(e.params.missingProperty)}"`;
+    case 'oneOf':
+      // The branch errors say more; suppressed below unless alone.
+      return undefined;
+    case 'enum':
+      return `${at}: must be one of ${JSON.stringify(e.params.allowedValues)}`;
+    default:
+      return `${at}: ${e.message ?? 'is invalid'}`;
+  }
+}
+
+export function schemaProblems(data: unknown): string[] {
+  const validate = getValidator();
+  if (validate(data)) return [];
+  const errors = validate.errors ?? [];
+  // A file entry is a string or an object: report the object branch's errors when an object was given.
+  const lines = errors
+    .filter(
+      (e) => !(e.keyword === 'type' && /\/files\/\d+$/.test(e.instancePath) && e.params.type === 'string'),
+    )
+    .map(describe)
+    .filter((l): l is string => l !== undefined);
+  const unique = [...new Set(lines)];
+  return unique.length > 0
+    ? unique
+    : errors.map((e) => `${jsonPath(e.instancePath)}: ${e.message ?? 'invalid'}`);
+}
+
+function parseJson(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    throw new ConfigError(file, [`not valid JSON (${msg})`]);
+  }
+}
+
+function toEntry(raw: string | { from: string; to?: string; mode?: string }): FileEntry {
+  if (typeof raw === 'string') return { from: raw };
+  const entry: FileEntry = { from: raw.from };
+  if (raw.to !== undefined) entry.to = raw.to;
+  if (raw.mode !== undefined) entry.mode = parseInt(raw.mode, 8);
+  return entry;
+}
+
+interface RawConfig {
+  repo?: string;
+  source?: string;
+  build?: string;
+  out?: string;
+  archives: {
+    name: string;
+    description?: string;
+    files: (string | { from: string; to?: string; mode?: string })[];
+  }[];
+  release?: {
+    store?: string;
+    replace?: string[];
+    defaultTag?: string;
+    notes?: string;
+    generateNotes?: boolean;
+    latest?: boolean | 'legacy';
+    uploadConcurrency?: number;
+  };
+  validate?: { doc?: string; installScript?: string; vm?: string[]; stepTimeout?: number };
+}
+
+/** Build the typed config from validated JSON; the only place defaults are applied. */
+export function buildConfig(raw: RawConfig, file: string): KrelConfig {
+  const dir = path.dirname(file);
+  const abs = (p: string): string => path.resolve(dir, p);
+  const r = raw.release ?? {};
+  const v = raw.validate ?? {};
+  const storeSpec = r.store ?? 'github';
+  const problems: string[] = [];
+  const names = new Set<string>();
+  raw.archives.forEach((a, i) => {
+    if (names.has(a.name)) problems.push(`archives[${i}].name: "${a.name}" is used by an earlier archive`);
+    names.add(a.name);
+  });
+  if (problems.length > 0) throw new ConfigError(file, problems);
+  const config: KrelConfig = {
+    file,
+    dir,
+    source: abs(raw.source ?? '.'),
+    out: abs(raw.out ?? 'dist'),
+    archives: raw.archives.map((a) => ({
+      name: a.name,
+      ...(a.description !== undefined ? { description: a.description } : {}),
+      files: a.files.map(toEntry),
+    })),
+    release: {
+      store:
+        storeSpec === 'github'
+          ? { kind: 'github' }
+          : { kind: 'dir', root: abs(storeSpec.slice('dir:'.length)) },
+      replace: r.replace ?? ['v0.1-test'],
+      defaultTag: r.defaultTag ?? 'v0.1-test',
+      notesDir: abs(r.notes ?? 'release-notes'),
+      generateNotes: r.generateNotes ?? true,
+      latest: r.latest ?? true,
+      uploadConcurrency: r.uploadConcurrency ?? 3,
+    },
+    validate: {
+      doc: abs(v.doc ?? 'km-releases/GettingStarted.md'),
+      installScript: abs(v.installScript ?? 'km-releases/kontain-install.sh'),
+      vm: v.vm ?? ['debian-12'],
+      stepTimeoutSec: v.stepTimeout ?? 300,
+    },
+  };
+  if (raw.repo !== undefined) config.repo = raw.repo;
+  if (raw.build !== undefined) config.build = raw.build;
+  return config;
+}
+
+export async function loadConfig(file: string): Promise<KrelConfig> {
+  const abs = path.resolve(file);
+  let text: string;
+  try {
+    text = await readFile(abs, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new UsageError(`no config at ${abs}: create krel.json there or pass --config PATH`);
+    }
+    throw e;
+  }
+  const data = parseJson(text, abs);
+  const problems = schemaProblems(data);
+  if (problems.length > 0) throw new ConfigError(abs, problems);
+  return buildConfig(data as RawConfig, abs);
+}

@@ -1,0 +1,44 @@
+/**
+ * A validation target: something krel can reach over SSH and later dispose of. Providers: qemu (a throwaway local
+ * VM, src/vm/qemu*) and ssh (an existing host, src/vm/ssh-host*). src/validate drives targets; it never starts
+ * qemu itself.
+ */
+
+export interface SshEndpoint {
+  host: string;
+  port: number;
+  username: string;
+  /** OpenSSH-format private key (the key krel generated or --identity). */
+  privateKey: Buffer;
+  /**
+   * Pinned host key: "SHA256:<base64>" fingerprint as ssh-keygen -l prints it. A connection whose host key does
+   * not match is refused. Undefined only for an --host target when the user passed --insecure-host-key.
+   */
+  hostKeyFingerprint?: string;
+}
+
+export interface Target {
+  /** Short name used in log prefixes and reports, e.g. "debian-12" or "user@lab:22". */
+  readonly name: string;
+  readonly endpoint: SshEndpoint;
+  /** Aborted when the target dies on its own (qemu exited): readiness waits stop early. */
+  readonly gone: AbortSignal;
+  /** Human detail for the report (accelerator, image, boot time). */
+  readonly details: Record<string, string>;
+  /** The last lines of the console, for failure messages. */
+  consoleTail(lines?: number): string;
+  /** Destroy (VM) or release (host) the target. Idempotent; always called. */
+  dispose(): Promise<void>;
+}
+
+export interface ProvisionOptions {
+  signal?: AbortSignal;
+  /** Allow the guest to reach the network (default: restricted). */
+  network?: boolean;
+  /** Leave the VM running after the run (the caller prints how to enter it). */
+  keep?: boolean;
+}
+
+export interface TargetProvider {
+  provision(opts: ProvisionOptions): Promise<Target>;
+}

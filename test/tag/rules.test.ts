@@ -1,0 +1,35 @@
+import { expect } from 'chai';
+import { releaseFlags, tagRule } from '../../src/tag/index.js';
+
+describe('tag rules', () => {
+  it('the default replace pattern replaces only v0.1-test', () => {
+    expect(tagRule('v0.1-test', ['v0.1-test'])).to.equal('replace');
+    expect(tagRule('v0.1-testing', ['v0.1-test'])).to.equal('refuse');
+    expect(tagRule('v0.9-beta', ['v0.1-test'])).to.equal('refuse');
+  });
+
+  it('glob patterns such as v*-daily replace matching tags only', () => {
+    expect(tagRule('v1.2-daily', ['v0.1-test', 'v*-daily'])).to.equal('replace');
+    expect(tagRule('v1.2-daily-x', ['v*-daily'])).to.equal('refuse');
+    expect(tagRule('v1.2.0', ['v*-daily'])).to.equal('refuse');
+  });
+
+  it('a prerelease tag is a prerelease and never latest, whatever the config', () => {
+    expect(releaseFlags('v0.9-beta', true)).to.include({
+      prerelease: true,
+      makeLatest: 'false',
+      version: '0.9.0-beta',
+    });
+    expect(releaseFlags('v0.1-test', 'legacy')).to.include({ prerelease: true, makeLatest: 'false' });
+  });
+
+  it('a stable tag follows the latest setting', () => {
+    expect(releaseFlags('v1.2.3', true)).to.include({ prerelease: false, makeLatest: 'true' });
+    expect(releaseFlags('v1.2', false)).to.include({ prerelease: false, makeLatest: 'false' });
+    expect(releaseFlags('v1.2.3', 'legacy')).to.include({ makeLatest: 'legacy' });
+  });
+
+  it('a tag with no version is treated as a prerelease', () => {
+    expect(releaseFlags('vnext', true)).to.include({ prerelease: true, makeLatest: 'false' });
+  });
+});
