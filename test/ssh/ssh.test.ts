@@ -1,0 +1,158 @@
+import { expect } from 'chai';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  connect,
+  exec,
+  forwardIn,
+  HostKeyMismatchError,
+  lookupKnownHost,
+  putFile,
+  shellQuote,
+  waitForSsh,
+  type SshConnection,
+} from '../../src/ssh/index.js';
+import { startSshd, type Sshd } from '../support/sshd.js';
+
+describe('ssh layer against a real sshd', function () {
+  this.timeout(60_000);
+  let sshd: Sshd;
+  let conn: SshConnection;
+
+  before(async () => {
+    sshd = await startSshd();
+    conn = await connect(sshd.endpoint);
+  });
+  after(async () => {
+    conn?.close();
+    await sshd?.stop();
+  });
+
+  it('exec streams stdout and stderr as they are written and reports the exit code', async () => {
+    const events: string[] = [];
+    const started = Date.now();
+    const r = await exec(conn, 'echo one; sleep 1; echo two >&2; exit 3', {
+      onStdout: (d) => events.push(`out@${Date.now() - started}:${d.toString().trim()}`),
+      onStderr: (d) => events.push(`err@${Date.now() - started}:${d.toString().trim()}`),
+    });
+    expect(r.exitCode).to.equal(3);
+    expect(r.timedOut).to.equal(false);
+    expect(events).to.have.length(2);
+    const first = Number(/@(\d+)/.exec(events[0]!)![1]);
+    expect(events[0]).to.match(/^out@\d+:one$/);
+    expect(events[1]).to.match(/^err@\d+:two$/);
+    expect(first).to.be.below(900); // streamed, not buffered until exit
+  });
+
+  it('exec exports env values verbatim, however they are quoted', async () => {
+    let out = '';
+    const tricky = `it's "quoted" $HOME \`x\` \\ ;`;
+    const r = await exec(conn, 'printf %s "$KREL_X"', {
+      env: { KREL_X: tricky },
+      onStdout: (d) => (out += d.toString()),
+    });
+    expect(r.exitCode).to.equal(0);
+    expect(out).to.equal(tricky);
+  });
+
+  it('exec stops a command at its timeout and says it timed out', async () => {
+    const r = await exec(conn, 'sleep 30', { timeoutMs: 700 });
+    expect(r.timedOut).to.equal(true);
+    expect(r.durationMs).to.be.below(5000);
+  });
+
+  it('exec stops when the abort signal fires', async () => {
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 300);
+    const r = await exec(conn, 'sleep 30', { signal: ac.signal });
+    expect(r.aborted).to.equal(true);
+    expect(r.durationMs).to.be.below(5000);
+  });
+
+  it('shellQuote keeps any string one word', async () => {
+    let out = '';
+    const word = `a b'c"d$e\n`;
+    await exec(conn, `printf %s ${shellQuote(word)}`, { onStdout: (d) => (out += d.toString()) });
+    expect(out).to.equal(word);
+  });
+
+  it('putFile copies a file to the target with the requested mode', async () => {
+    const local = path.join(mkdtempSync(path.join(os.tmpdir(), 'krel-put-')), 'f.sh');
+    writeFileSync(local, '#!/bin/sh\necho staged\n');
+    const remote = path.join(sshd.dir, 'staged.sh');
+    await putFile(conn, local, remote, { mode: 0o755 });
+    let out = '';
+    const r = await exec(conn, shellQuote(remote), { onStdout: (d) => (out += d.toString()) });
+    expect(r.exitCode).to.equal(0);
+    expect(out.trim()).to.equal('staged');
+  });
+
+  it('a reverse forward lets the target reach a server on the host 127.0.0.1', async () => {
+    const server = http.createServer((_req, res) => res.end('from the host\n'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const fwd = await forwardIn(conn, (server.address() as AddressInfo).port);
+    try {
+      expect(fwd.remotePort).to.be.above(0);
+      let out = '';
+      const r = await exec(conn, `curl -fsS http://127.0.0.1:${fwd.remotePort}/x`, {
+        onStdout: (d) => (out += d.toString()),
+      });
+      expect(r.exitCode).to.equal(0);
+      expect(out).to.equal('from the host\n');
+    } finally {
+      await fwd.close();
+      server.close();
+    }
+  });
+
+  it('a host key other than the pinned one is refused, naming both fingerprints', async () => {
+    const err = await connect({ ...sshd.endpoint, hostKeyFingerprint: sshd.otherFingerprint }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).to.be.instanceOf(HostKeyMismatchError);
+    const msg = (err as Error).message;
+    expect(msg).to.include(sshd.otherFingerprint);
+    expect(msg).to.include(sshd.hostKeyFingerprint);
+  });
+
+  it('waitForSsh does not retry a refused host key', async () => {
+    let attempts = 0;
+    const err = await waitForSsh(
+      { ...sshd.endpoint, hostKeyFingerprint: sshd.otherFingerprint },
+      { deadline: Date.now() + 20_000, onAttempt: () => attempts++ },
+    ).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).to.be.instanceOf(HostKeyMismatchError);
+    expect(attempts).to.equal(0);
+  });
+
+  it('waitForSsh retries a closed port and stops as soon as the target is gone', async () => {
+    const gone = new AbortController();
+    let attempts = 0;
+    setTimeout(() => gone.abort(new Error('qemu exited')), 1500);
+    const started = Date.now();
+    const err = await waitForSsh(
+      { ...sshd.endpoint, port: 1 },
+      { deadline: Date.now() + 60_000, signal: gone.signal, intervalMs: 200, onAttempt: () => attempts++ },
+    ).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((err as Error).message).to.match(/qemu exited/);
+    expect(attempts).to.be.above(1);
+    expect(Date.now() - started).to.be.below(5000);
+  });
+
+  it('known_hosts lookup finds the [host]:port entry and its fingerprint', () => {
+    const kh = `# comment\nother.example ssh-ed25519 AAAA\n${sshd.knownHostsLine}\n`;
+    const k = lookupKnownHost(kh, '127.0.0.1', sshd.port);
+    expect(k?.fingerprint).to.equal(sshd.hostKeyFingerprint);
+    expect(lookupKnownHost(kh, '127.0.0.1', 22)).to.equal(undefined);
+  });
+});
