@@ -1,6 +1,11 @@
 /** Every krel command, in the order `krel --help` lists them. One file per command. */
 import type { Command } from 'commander';
+import { deleteCommand } from './delete.js';
+import { publishCommand } from './publish.js';
+import { pruneCommand } from './prune.js';
+import { makeCommand } from './make.js';
+import { verifyCommand } from './verify.js';
 
 export type CommandFactory = () => Command;
 
-export const COMMANDS: CommandFactory[] = [];
+export const COMMANDS: CommandFactory[] = [makeCommand, verifyCommand, publishCommand, deleteCommand, pruneCommand];

@@ -1,0 +1,31 @@
+/** The human form of a make plan (--dry-run without --json). */
+import { formatBytes } from '../log/logger.js';
+import type { MakePlan } from './types.js';
+
+export function formatPlan(plan: MakePlan): string {
+  const lines = [
+    `krel make plan (dry run: nothing is written)`,
+    `  source  ${plan.source}`,
+    `  out     ${plan.out}`,
+    `  mtime   ${plan.sourceDateEpoch} (${plan.epochSource})`,
+    `  commit  ${plan.commit ?? '(not a git repository)'}`,
+  ];
+  if (plan.missing.length > 0 && plan.build !== undefined) {
+    lines.push(`  build   ${plan.build}  (runs first: ${plan.missing.length} inputs missing)`);
+    for (const m of plan.missing) lines.push(`    ${m}`);
+  }
+  const width = Math.max(...plan.archives.map((a) => a.name.length));
+  let entries = 0;
+  let bytes = 0;
+  for (const a of plan.archives) {
+    entries += a.entries.length;
+    bytes += a.bytes;
+    lines.push(
+      `  ${a.name.padEnd(width)}  ${String(a.entries.length).padStart(6)} entries  ${formatBytes(a.bytes)}`,
+    );
+  }
+  lines.push(
+    `  total   ${plan.archives.length} archives, ${entries} entries, ${formatBytes(bytes)} before compression`,
+  );
+  return lines.join('\n');
+}
