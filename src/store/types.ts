@@ -32,6 +32,8 @@ export interface StoredRelease {
   /** Human URL of the release page. */
   url: string;
   assets: StoredAsset[];
+  /** ISO time the release (or draft) was created, when the store reports it. */
+  createdAt?: string;
 }
 
 export interface StoreInfo {

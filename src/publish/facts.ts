@@ -1,0 +1,53 @@
+/** Preflight: gather every fact the planner needs. Read-only: not one write request is made here. */
+import type { KrelConfig } from '../config/types.js';
+import type { Logger } from '../log/logger.js';
+import type { ReleaseStore } from '../store/types.js';
+import { resolveTag } from '../tag/index.js';
+import { resolveCommit } from './commit.js';
+import { gatherLocalAssets } from './local-assets.js';
+import { readNotesFile } from './notes.js';
+import type { PublishFacts } from './plan.js';
+
+export interface GatherOptions {
+  config: KrelConfig;
+  env: NodeJS.ProcessEnv;
+  store: ReleaseStore;
+  logger: Logger;
+  /** --commit */
+  commit?: string;
+  /** dist/ override (--dist); default config.out */
+  dist?: string;
+  signal?: AbortSignal;
+}
+
+export async function gatherPublishFacts(o: GatherOptions): Promise<PublishFacts> {
+  const { config, logger, store } = o;
+  const tag = resolveTag(o.env, config.release.defaultTag);
+  logger.info(`tag ${tag.tag} (from ${tag.source})`);
+  const commit = await resolveCommit(o.commit, o.env, config.dir);
+  logger.info(`commit ${commit.commit} (from ${commit.source})`);
+  const info = await logger.step('store', async () => {
+    const i = await store.info();
+    logger.info(i.description);
+    return i;
+  });
+  const releases = (await store.listReleases()).filter((r) => r.tag === tag.tag);
+  const tagCommit = await store.tagCommit(tag.tag);
+  const local = await logger.step('assets', async () => {
+    const l = await gatherLocalAssets(o.dist ?? config.out, o.signal);
+    logger.info(`${l.assets.length} assets in ${l.dist}, checked against SHA256SUMS`);
+    return l;
+  });
+  const file = await readNotesFile(config.release.notesDir, tag.tag);
+  return {
+    store: info,
+    tag,
+    replacePatterns: config.release.replace,
+    latest: config.release.latest,
+    commit,
+    local,
+    releases,
+    tagCommit,
+    notes: { ...(file ? { file } : {}), generateNotes: config.release.generateNotes },
+  };
+}

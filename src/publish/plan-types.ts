@@ -1,0 +1,45 @@
+/** The publish plan: a plain, serialisable document; --dry-run prints it, applyPublishPlan runs it. */
+import type { NotesSource } from './notes.js';
+
+export type PublishAction = 'create' | 'replace' | 'refuse';
+
+export type PlanStep =
+  | { kind: 'delete-stale-draft'; releaseId: string; commit: string }
+  | { kind: 'create-draft'; commit: string }
+  | { kind: 'resume-draft'; releaseId: string }
+  | { kind: 'keep-asset'; name: string }
+  | { kind: 'delete-asset'; name: string; reason: string }
+  | { kind: 'upload'; name: string; size: number; sha256: string }
+  | { kind: 'delete-old'; releaseId: string }
+  | { kind: 'move-tag'; from: string | null; to: string }
+  | { kind: 'publish'; prerelease: boolean; makeLatest: 'true' | 'false' | 'legacy' }
+  | { kind: 'verify-download'; name: string };
+
+export interface PlanAsset {
+  name: string;
+  size: number;
+  sha256: string;
+  contentType: string;
+}
+
+export interface PublishPlan {
+  version: 1;
+  store: string;
+  tag: string;
+  tagSource: string;
+  /** What the tag rules say about this tag. */
+  rule: 'replace' | 'refuse';
+  action: PublishAction;
+  /** Why the plan refuses, one line each (action 'refuse' only). */
+  refusals: string[];
+  warnings: string[];
+  flags: { prerelease: boolean; makeLatest: 'true' | 'false' | 'legacy' };
+  commit: string;
+  commitSource: string;
+  dist: string;
+  notes: { source: NotesSource; path?: string; body: string };
+  /** The existing published release that a replace deletes. */
+  existing?: { id: string; url: string; commit: string };
+  assets: PlanAsset[];
+  steps: PlanStep[];
+}

@@ -1,0 +1,143 @@
+/**
+ * buildPublishPlan: a pure function from the gathered facts to the plan. Every tag rule, resume decision and
+ * preflight refusal is decided here, so --dry-run shows exactly what a publish would do.
+ */
+import type { StoreInfo, StoredRelease } from '../store/types.js';
+import { releaseFlags, tagRule, type ResolvedTag } from '../tag/index.js';
+import type { ResolvedCommit } from './commit.js';
+import type { LocalAssets } from './local-assets.js';
+import { parseMarker } from './marker.js';
+import { assetListNotes, type NotesFacts } from './notes.js';
+import type { PlanStep, PublishPlan } from './plan-types.js';
+
+export interface PublishFacts {
+  store: StoreInfo;
+  tag: ResolvedTag;
+  replacePatterns: readonly string[];
+  latest: boolean | 'legacy';
+  commit: ResolvedCommit;
+  local: LocalAssets;
+  /** Every release (published or draft) whose tag is the tag being published. */
+  releases: StoredRelease[];
+  /** The commit the git tag points at now, if the tag exists. */
+  tagCommit: string | undefined;
+  notes: NotesFacts;
+}
+
+const digestOf = (sha256: string): string => `sha256:${sha256}`;
+
+export function buildPublishPlan(f: PublishFacts): PublishPlan {
+  const tag = f.tag.tag;
+  const commit = f.commit.commit;
+  const rule = tagRule(tag, f.replacePatterns);
+  const flags = releaseFlags(tag, f.latest);
+  const refusals = [...f.local.problems];
+  const warnings: string[] = [];
+
+  if (f.store.canWrite === false)
+    refusals.push(`the credentials cannot write releases to ${f.store.description}`);
+
+  const published = f.releases.find((r) => !r.draft);
+  const drafts = f.releases.filter((r) => r.draft);
+  const foreign = drafts.filter((d) => parseMarker(d.body)?.tag !== tag);
+  const own = drafts.filter((d) => parseMarker(d.body)?.tag === tag);
+  const resume = own.find((d) => parseMarker(d.body)?.commit === commit);
+  const stale = own.filter((d) => d !== resume);
+
+  for (const d of foreign) {
+    refusals.push(
+      `a draft release of ${tag} (id ${d.id}) exists that krel did not make: delete it or publish another tag`,
+    );
+  }
+  if (published !== undefined && rule === 'refuse') {
+    refusals.push(
+      `release ${tag} already exists (${published.url}) and ${tag} matches no replace pattern ` +
+        `(${f.replacePatterns.join(', ') || 'none'}): publish a new tag`,
+    );
+  }
+  if (published?.immutable === true) {
+    refusals.push(`release ${tag} is immutable: it can never be replaced or deleted; publish a new tag`);
+  } else if (rule === 'replace' && f.store.immutableReleases === true) {
+    refusals.push(
+      `${f.store.description} makes published releases immutable, and ${tag} is a replace tag: its first ` +
+        'publish would burn the tag so it could never be replaced; turn off immutable releases or use a non-replace tag',
+    );
+  } else if (rule === 'replace' && f.store.immutableReleases === 'unknown') {
+    warnings.push(
+      `cannot read whether ${f.store.description} has immutable releases; a replace may be refused by the store`,
+    );
+  }
+  if (rule === 'refuse' && published === undefined && f.tagCommit !== undefined && f.tagCommit !== commit) {
+    refusals.push(
+      `tag ${tag} already points at ${f.tagCommit}, not ${commit}, and is not a replace tag: ` +
+        `publish that commit (--commit ${f.tagCommit}) or another tag`,
+    );
+  }
+
+  const assets = f.local.assets.map((a) => ({
+    name: a.name,
+    size: a.size,
+    sha256: a.sha256,
+    contentType: a.contentType,
+  }));
+  const listBody = assetListNotes(tag, assets);
+  const notes: PublishPlan['notes'] = f.notes.file
+    ? { source: 'file', path: f.notes.file.path, body: f.notes.file.text }
+    : { source: f.notes.generateNotes ? 'generate' : 'list', body: listBody };
+
+  const base: Omit<PublishPlan, 'action' | 'steps'> = {
+    version: 1,
+    store: f.store.description,
+    tag,
+    tagSource: f.tag.source,
+    rule,
+    refusals,
+    warnings,
+    flags: { prerelease: flags.prerelease, makeLatest: flags.makeLatest },
+    commit,
+    commitSource: f.commit.source,
+    dist: f.local.dist,
+    notes,
+    ...(published
+      ? { existing: { id: published.id, url: published.url, commit: published.targetCommitish } }
+      : {}),
+    assets,
+  };
+  if (refusals.length > 0) return { ...base, action: 'refuse', steps: [] };
+
+  const steps: PlanStep[] = stale.map((d) => ({
+    kind: 'delete-stale-draft',
+    releaseId: d.id,
+    commit: parseMarker(d.body)?.commit ?? '',
+  }));
+  if (resume === undefined) {
+    steps.push({ kind: 'create-draft', commit });
+    for (const a of assets) steps.push({ kind: 'upload', name: a.name, size: a.size, sha256: a.sha256 });
+  } else {
+    steps.push({ kind: 'resume-draft', releaseId: resume.id });
+    for (const a of resume.assets) {
+      const want = assets.find((x) => x.name === a.name);
+      if (want === undefined) steps.push({ kind: 'delete-asset', name: a.name, reason: 'not in dist/' });
+      else if (a.state !== 'uploaded')
+        steps.push({ kind: 'delete-asset', name: a.name, reason: `state ${a.state}` });
+      else if (a.size !== want.size || a.digest !== digestOf(want.sha256))
+        steps.push({ kind: 'delete-asset', name: a.name, reason: 'size or digest differs' });
+    }
+    for (const a of assets) {
+      const have = resume.assets.find(
+        (x) =>
+          x.name === a.name && x.state === 'uploaded' && x.size === a.size && x.digest === digestOf(a.sha256),
+      );
+      steps.push(
+        have
+          ? { kind: 'keep-asset', name: a.name }
+          : { kind: 'upload', name: a.name, size: a.size, sha256: a.sha256 },
+      );
+    }
+  }
+  if (published !== undefined) steps.push({ kind: 'delete-old', releaseId: published.id });
+  if (f.tagCommit !== commit) steps.push({ kind: 'move-tag', from: f.tagCommit ?? null, to: commit });
+  steps.push({ kind: 'publish', prerelease: flags.prerelease, makeLatest: flags.makeLatest });
+  for (const a of assets) steps.push({ kind: 'verify-download', name: a.name });
+  return { ...base, action: published ? 'replace' : 'create', steps };
+}

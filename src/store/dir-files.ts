@@ -1,0 +1,64 @@
+/** Small file helpers for the local store: atomic JSON writes, tolerant reads, hashing copies. */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+export function randomId(): string {
+  return `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
+}
+
+/** Write to a temp file beside `file`, then rename: readers see the old or the new content, never half. */
+export async function writeFileAtomic(file: string, data: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${randomId()}`;
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, file);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** The parsed JSON in `file`, or undefined when it does not exist. */
+export async function readJson<T>(file: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as T;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+export interface CopyResult {
+  size: number;
+  sha256: string;
+}
+
+/** Stream `from` to `to`, hashing on the way; reports progress and honours the abort signal. */
+export async function copyHashing(
+  from: string,
+  to: string,
+  onProgress?: (bytes: number) => void,
+  signal?: AbortSignal,
+): Promise<CopyResult> {
+  const hash = createHash('sha256');
+  let size = 0;
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      size += chunk.length;
+      onProgress?.(chunk.length);
+      cb(null, chunk);
+    },
+  });
+  await pipeline(createReadStream(from), tap, createWriteStream(to), signal ? { signal } : {});
+  return { size, sha256: hash.digest('hex') };
+}

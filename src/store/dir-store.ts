@@ -1,0 +1,320 @@
+/**
+ * The local release store: a directory laid out like GitHub's download URLs (see dir-layout.ts). It follows
+ * the same contract as the GitHub store, so `krel publish` runs the same planner and executor on both.
+ */
+import { constants, createReadStream } from 'node:fs';
+import { access, mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pathToFileURL, fileURLToPath } from 'node:url';
+import { ApplyError, UsageError } from '../errors/index.js';
+import {
+  ASSET_META_DIR,
+  DRAFT_PREFIX,
+  META_FILE,
+  TRASH_PREFIX,
+  UPLOAD_DIR,
+  assetNameProblem,
+  dirLayout,
+  type DirLayout,
+} from './dir-layout.js';
+import { copyHashing, randomId, readJson, writeFileAtomic, writeJsonAtomic } from './dir-files.js';
+import type {
+  DraftRequest,
+  PublishRequest,
+  ReleaseStore,
+  StoreInfo,
+  StoredAsset,
+  StoredRelease,
+  UploadRequest,
+} from './types.js';
+
+/** What .krel-release.json holds. */
+interface ReleaseMeta {
+  id: string;
+  tag: string;
+  name: string;
+  draft: boolean;
+  prerelease: boolean;
+  makeLatest: PublishRequest['makeLatest'];
+  targetCommitish: string;
+  body: string;
+  createdAt: string;
+  publishedAt?: string;
+}
+
+/** What .assets/<name>.json holds. */
+interface AssetMeta {
+  name: string;
+  size: number;
+  sha256: string;
+  contentType: string;
+  uploadedAt: string;
+}
+
+export interface DirStoreOptions {
+  /** Store root (the directory named by `dir:PATH`). */
+  root: string;
+  /** owner/name */
+  repo: string;
+}
+
+export function createDirStore(opts: DirStoreOptions): ReleaseStore {
+  return new DirStore(dirLayout(path.resolve(opts.root), opts.repo));
+}
+
+class DirStore implements ReleaseStore {
+  readonly kind = 'dir' as const;
+  constructor(private readonly l: DirLayout) {}
+
+  async info(): Promise<StoreInfo> {
+    const settings = await readJson<{ immutableReleases?: boolean }>(this.l.settingsFile);
+    return {
+      description: `dir ${this.l.base}`,
+      immutableReleases: settings?.immutableReleases ?? false,
+      canWrite: await writable(this.l.base),
+    };
+  }
+
+  async findRelease(tag: string): Promise<StoredRelease | undefined> {
+    const all = await this.listReleases();
+    return all.find((r) => r.tag === tag && !r.draft) ?? all.find((r) => r.tag === tag);
+  }
+
+  async listReleases(): Promise<StoredRelease[]> {
+    let entries: string[];
+    try {
+      entries = await readdir(this.l.download);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+    const out: StoredRelease[] = [];
+    for (const entry of entries) {
+      if (entry.startsWith('.') && !entry.startsWith(DRAFT_PREFIX)) continue;
+      const rel = await this.readRelease(path.join(this.l.download, entry));
+      if (rel !== undefined) out.push(rel);
+    }
+    return out.sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? ''));
+  }
+
+  async tagCommit(tag: string): Promise<string | undefined> {
+    try {
+      return (await readFile(this.l.tagFile(tag), 'utf8')).trim();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
+
+  generateNotes(): Promise<string | undefined> {
+    return Promise.resolve(undefined);
+  }
+
+  async createDraft(req: DraftRequest): Promise<StoredRelease> {
+    const id = randomId();
+    const dir = this.l.draftDir(id);
+    await mkdir(path.join(dir, ASSET_META_DIR), { recursive: true });
+    const meta: ReleaseMeta = {
+      id,
+      tag: req.tag,
+      name: req.name,
+      draft: true,
+      prerelease: req.prerelease,
+      makeLatest: 'false',
+      targetCommitish: req.commit,
+      body: req.body,
+      createdAt: new Date().toISOString(),
+    };
+    await writeJsonAtomic(path.join(dir, META_FILE), meta);
+    return this.toRelease(meta, dir, []);
+  }
+
+  async listAssets(release: StoredRelease): Promise<StoredAsset[]> {
+    return this.readAssets(await this.dirOf(release));
+  }
+
+  async uploadAsset(release: StoredRelease, req: UploadRequest): Promise<StoredAsset> {
+    const problem = assetNameProblem(req.name);
+    if (problem !== undefined) throw new UsageError(`asset name "${req.name}" ${problem}`);
+    const dir = await this.dirOf(release);
+    const target = path.join(dir, req.name);
+    if (await exists(target)) throw new ApplyError(`asset ${req.name} already exists in ${dir}`);
+    await mkdir(path.join(dir, UPLOAD_DIR), { recursive: true });
+    const partial = path.join(dir, UPLOAD_DIR, req.name);
+    const { size, sha256 } = await copyHashing(req.file, partial, req.onProgress, req.signal);
+    const meta: AssetMeta = {
+      name: req.name,
+      size,
+      sha256,
+      contentType: req.contentType,
+      uploadedAt: new Date().toISOString(),
+    };
+    // Metadata first, then the file: an asset file without metadata never appears.
+    await writeJsonAtomic(path.join(dir, ASSET_META_DIR, `${req.name}.json`), meta);
+    await rename(partial, target);
+    return this.toAsset(release.id, dir, meta);
+  }
+
+  async deleteAsset(release: StoredRelease, asset: StoredAsset): Promise<void> {
+    const dir = await this.dirOf(release);
+    await rm(path.join(dir, UPLOAD_DIR, asset.name), { force: true });
+    await rm(path.join(dir, asset.name), { force: true });
+    await rm(path.join(dir, ASSET_META_DIR, `${asset.name}.json`), { force: true });
+  }
+
+  async deleteRelease(release: StoredRelease): Promise<void> {
+    const dir = await this.dirOf(release);
+    // Rename aside first: the release disappears at once, the bytes are removed after.
+    const trash = path.join(this.l.download, `${TRASH_PREFIX}${release.id}-${randomId()}`);
+    await rename(dir, trash);
+    await rm(trash, { recursive: true, force: true });
+  }
+
+  async moveTag(tag: string, commit: string): Promise<void> {
+    await writeFileAtomic(this.l.tagFile(tag), commit + '\n');
+  }
+
+  async deleteTag(tag: string): Promise<void> {
+    await rm(this.l.tagFile(tag), { force: true });
+  }
+
+  async publish(release: StoredRelease, req: PublishRequest): Promise<StoredRelease> {
+    const dir = await this.dirOf(release);
+    const meta = await readJson<ReleaseMeta>(path.join(dir, META_FILE));
+    if (meta === undefined) throw new ApplyError(`draft ${release.id} has no metadata in ${dir}`);
+    if (!meta.draft) return this.toRelease(meta, dir, await this.readAssets(dir));
+    const target = this.l.releaseDir(meta.tag);
+    if (await exists(target)) {
+      throw new ApplyError(
+        `cannot publish draft ${release.id}: a release ${meta.tag} already exists at ${target}`,
+      );
+    }
+    const published: ReleaseMeta = {
+      ...meta,
+      draft: false,
+      prerelease: req.prerelease,
+      makeLatest: req.makeLatest,
+      publishedAt: new Date().toISOString(),
+    };
+    await writeJsonAtomic(path.join(dir, META_FILE), published);
+    await rm(path.join(dir, UPLOAD_DIR), { recursive: true, force: true });
+    await mkdir(path.dirname(target), { recursive: true });
+    await rename(dir, target);
+    return this.toRelease(published, target, await this.readAssets(target));
+  }
+
+  download(asset: StoredAsset, signal?: AbortSignal): Promise<Readable> {
+    const file = asset.downloadUrl.startsWith('file:') ? fileURLToPath(asset.downloadUrl) : asset.downloadUrl;
+    return Promise.resolve(createReadStream(file, signal ? { signal } : {}));
+  }
+
+  // ---- internals ----
+
+  /** The directory holding a release; it must still carry the same id. */
+  private async dirOf(release: StoredRelease): Promise<string> {
+    const dir = release.draft ? this.l.draftDir(release.id) : this.l.releaseDir(release.tag);
+    const meta = await readJson<ReleaseMeta>(path.join(dir, META_FILE));
+    if (meta?.id !== release.id)
+      throw new ApplyError(`release ${release.id} (${release.tag}) no longer exists`);
+    return dir;
+  }
+
+  private async readRelease(dir: string): Promise<StoredRelease | undefined> {
+    const meta = await readJson<ReleaseMeta>(path.join(dir, META_FILE)).catch(() => undefined);
+    if (meta === undefined) return undefined;
+    return this.toRelease(meta, dir, await this.readAssets(dir));
+  }
+
+  private async readAssets(dir: string): Promise<StoredAsset[]> {
+    const meta = await readJson<ReleaseMeta>(path.join(dir, META_FILE));
+    const releaseId = meta?.id ?? path.basename(dir);
+    const out: StoredAsset[] = [];
+    for (const name of (await readdir(dir)).sort()) {
+      if (name.startsWith('.')) continue;
+      const am = await readJson<AssetMeta>(path.join(dir, ASSET_META_DIR, `${name}.json`));
+      const size = (await stat(path.join(dir, name))).size;
+      out.push(
+        am === undefined
+          ? this.starter(releaseId, dir, name, size)
+          : this.toAsset(releaseId, dir, am, size === am.size ? 'uploaded' : 'starter'),
+      );
+    }
+    const uploads = await readdir(path.join(dir, UPLOAD_DIR)).catch(() => [] as string[]);
+    for (const name of uploads.sort()) {
+      if (out.some((a) => a.name === name)) continue;
+      const size = (await stat(path.join(dir, UPLOAD_DIR, name))).size;
+      out.push(this.starter(releaseId, dir, name, size));
+    }
+    return out;
+  }
+
+  private starter(releaseId: string, dir: string, name: string, size: number): StoredAsset {
+    return {
+      id: `${releaseId}/${name}`,
+      name,
+      size,
+      state: 'starter',
+      contentType: 'application/octet-stream',
+      downloadUrl: pathToFileURL(path.join(dir, name)).href,
+    };
+  }
+
+  private toAsset(
+    releaseId: string,
+    dir: string,
+    m: AssetMeta,
+    state: StoredAsset['state'] = 'uploaded',
+  ): StoredAsset {
+    return {
+      id: `${releaseId}/${m.name}`,
+      name: m.name,
+      size: m.size,
+      state,
+      digest: `sha256:${m.sha256}`,
+      contentType: m.contentType,
+      downloadUrl: pathToFileURL(path.join(dir, m.name)).href,
+    };
+  }
+
+  private toRelease(m: ReleaseMeta, dir: string, assets: StoredAsset[]): StoredRelease {
+    return {
+      id: m.id,
+      tag: m.tag,
+      name: m.name,
+      draft: m.draft,
+      prerelease: m.prerelease,
+      immutable: false,
+      targetCommitish: m.targetCommitish,
+      body: m.body,
+      url: pathToFileURL(dir).href + '/',
+      assets,
+      createdAt: m.createdAt,
+    };
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Can we create files under `dir` (or its nearest existing parent)? */
+async function writable(dir: string): Promise<boolean> {
+  let d = dir;
+  for (;;) {
+    try {
+      await access(d, constants.W_OK);
+      return true;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const parent = path.dirname(d);
+      if (code !== 'ENOENT' || parent === d) return false;
+      d = parent;
+    }
+  }
+}

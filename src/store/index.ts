@@ -1,0 +1,70 @@
+/**
+ * createStore: the ReleaseStore named by `--store`, else krel.json release.store.
+ *   github   token GITHUB_RELEASE_TOKEN else GITHUB_TOKEN; repo krel.json "repo" else GITHUB_REPOSITORY;
+ *            API base GITHUB_API_URL else https://api.github.com
+ *   dir:PATH the local release store rooted at PATH (relative to the current directory on the command line,
+ *            to krel.json in the config)
+ */
+import path from 'node:path';
+import type { KrelConfig } from '../config/types.js';
+import { RefusedError, UsageError } from '../errors/index.js';
+import type { Logger } from '../log/logger.js';
+import { addSecret } from '../log/redact.js';
+import { createDirStore } from './dir-store.js';
+import type { ReleaseStore } from './types.js';
+
+export type StoreSpec = { kind: 'github' } | { kind: 'dir'; root: string };
+
+export interface CreateStoreOptions {
+  /** `--store` from the command line: "github" or "dir:PATH". */
+  store?: string;
+  cwd?: string;
+}
+
+export function parseStoreSpec(spec: string, base: string): StoreSpec {
+  if (spec === 'github') return { kind: 'github' };
+  if (spec.startsWith('dir:') && spec.length > 'dir:'.length)
+    return { kind: 'dir', root: path.resolve(base, spec.slice(4)) };
+  throw new UsageError(`--store ${spec}: expected "github" or "dir:PATH"`);
+}
+
+export function storeRepo(config: KrelConfig, env: NodeJS.ProcessEnv): string {
+  const repo = config.repo ?? env.GITHUB_REPOSITORY;
+  if (repo === undefined || repo === '') {
+    throw new UsageError('no repository: set "repo": "owner/name" in krel.json or GITHUB_REPOSITORY');
+  }
+  if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(repo)) {
+    throw new UsageError(
+      `repository "${repo}" must be owner/name (from ${config.repo ? 'krel.json' : 'GITHUB_REPOSITORY'})`,
+    );
+  }
+  return repo;
+}
+
+export function githubToken(env: NodeJS.ProcessEnv): string {
+  const token = env.GITHUB_RELEASE_TOKEN || env.GITHUB_TOKEN;
+  if (token === undefined || token === '') {
+    throw new RefusedError(
+      'no GitHub token: set GITHUB_RELEASE_TOKEN (or GITHUB_TOKEN) to a token that can write releases',
+    );
+  }
+  addSecret(token);
+  return token;
+}
+
+export function createStore(
+  config: KrelConfig,
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+  opts: CreateStoreOptions = {},
+): ReleaseStore {
+  const spec =
+    opts.store !== undefined ? parseStoreSpec(opts.store, opts.cwd ?? process.cwd()) : config.release.store;
+  const repo = storeRepo(config, env);
+  if (spec.kind === 'dir') return createDirStore({ root: spec.root, repo });
+  const token = githubToken(env);
+  const apiUrl = env.GITHUB_API_URL || 'https://api.github.com';
+  logger.debug(`github ${repo} at ${apiUrl}`);
+  void token;
+  throw new UsageError('the github store is not available in this build yet: use --store dir:PATH');
+}
