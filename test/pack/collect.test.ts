@@ -1,0 +1,139 @@
+import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { collectArchives, staticBase } from '../../src/pack/collect.js';
+import type { ArchivePlan } from '../../src/pack/types.js';
+import { makeTree, writeConfig, type Fixture, type RawArchives } from './fixture.js';
+
+async function collect(fx: Fixture, archives: RawArchives) {
+  const config = writeConfig(fx, archives);
+  return collectArchives({ source: config.source, archives: config.archives });
+}
+
+const paths = (a: ArchivePlan | undefined): string[] => (a?.entries ?? []).map((e) => e.path);
+
+describe('pack/collect', () => {
+  let fx: Fixture;
+  afterEach(() => fx.cleanup());
+
+  it('a glob\'s "to" replaces its static base, and parents are added as explicit directories', async () => {
+    fx = makeTree({ 'out/bin/km': 'a', 'out/bin/krun': 'b', 'out/bin/skip.txt': 'c' });
+    const r = await collect(fx, [{ name: 'a.tar.gz', files: [{ from: 'out/bin/k*', to: 'opt/bin' }] }]);
+    expect(r.problems).to.deep.equal([]);
+    expect(paths(r.archives[0])).to.deep.equal(['opt', 'opt/bin', 'opt/bin/km', 'opt/bin/krun']);
+    expect(r.archives[0]!.entries[0]!.type).to.equal('directory');
+  });
+
+  it('a directory entry includes its whole tree, sorted bytewise by member name', async () => {
+    fx = makeTree({ 'p/b/x': '1', 'p/a-z': '2', 'p/a/y': '3', 'p/B': '4' });
+    const r = await collect(fx, [{ name: 'a.tar.gz', files: ['p'] }]);
+    expect(paths(r.archives[0])).to.deep.equal(['p', 'p/B', 'p/a-z', 'p/a', 'p/a/y', 'p/b', 'p/b/x']);
+  });
+
+  it('modes are normalised (0755 executables and directories, 0644 files) unless the entry sets one', async () => {
+    fx = makeTree({
+      'bin/x': { content: 'x', mode: 0o700 },
+      'bin/y': { content: 'y', mode: 0o600 },
+      'bin/z': { content: 'z', mode: 0o644 },
+    });
+    const r = await collect(fx, [{ name: 'a.tar.gz', files: ['bin', { from: 'bin/z', mode: '0750' }] }]);
+    const modes = Object.fromEntries(r.archives[0]!.entries.map((e) => [e.path, e.mode.toString(8)]));
+    expect(modes).to.deep.equal({ bin: '755', 'bin/x': '755', 'bin/y': '644', 'bin/z': '750' });
+  });
+
+  it('every missing input is reported at once with the JSON path of its entry', async () => {
+    fx = makeTree({ 'bin/krun': 'x' });
+    const r = await collect(fx, [
+      { name: 'a.tar.gz', files: ['bin/krun'] },
+      { name: 'b.tar.gz', files: ['bin/km', 'payloads/*/bin'] },
+    ]);
+    expect(r.problems).to.deep.equal([
+      { kind: 'missing', line: 'archives[1].files[0]: no such file "bin/km"' },
+      { kind: 'missing', line: 'archives[1].files[1]: no file matches "payloads/*/bin"' },
+    ]);
+  });
+
+  it('a symlink inside the tree is kept as a symlink; one resolving outside it is refused', async () => {
+    fx = makeTree({
+      'a/target': 't',
+      'a/in': { symlink: 'target' },
+      'a/out': { symlink: '../../etc-outside' },
+      'a/abs': { symlink: '/etc/passwd' },
+    });
+    const r = await collect(fx, [{ name: 'a.tar.gz', files: ['a'] }]);
+    const link = r.archives[0]!.entries.find((e) => e.path === 'a/in');
+    expect(link).to.include({ type: 'symlink', linkname: 'target', mode: 0o777 });
+    expect(r.problems.map((p) => p.kind)).to.deep.equal(['unsafe', 'unsafe']);
+    expect(r.problems[0]!.line).to.equal(
+      'archives[0].files[0]: symlink "a/abs" -> "/etc/passwd" is absolute; make it relative to a file inside the tree',
+    );
+    expect(r.problems[1]!.line).to.match(
+      /symlink "a\/out" -> "\.\.\/\.\.\/etc-outside" points outside the source tree/,
+    );
+  });
+
+  it('a symlink whose chain leaves the tree is refused even though its own target is inside', async () => {
+    // b/escape (not packaged) leaves the tree; a/hop only points at it.
+    fx = makeTree({ 'a/hop': { symlink: '../b/escape' }, 'b/escape': { symlink: '/etc' } });
+    const r = await collect(fx, [{ name: 'a.tar.gz', files: ['a'] }]);
+    expect(r.problems.map((p) => p.line)).to.deep.equal([
+      'archives[0].files[0]: symlink "a/hop" -> "../b/escape" points outside the source tree; make it point inside or leave it out',
+    ]);
+  });
+
+  it('special files (fifo) are refused with one clear line', async () => {
+    fx = makeTree({ 'd/ok': 'x' });
+    execFileSync('mkfifo', [path.join(fx.source, 'd', 'pipe')]);
+    const r = await collect(fx, [{ name: 'a.tar.gz', files: ['d'] }]);
+    expect(r.problems).to.deep.equal([
+      {
+        kind: 'unsafe',
+        line: 'archives[0].files[0]: "d/pipe" is a fifo; only files, directories and symlinks can be packaged: remove it from the tree',
+      },
+    ]);
+  });
+
+  it('an absolute or ".." archive path ("to") and a "from" leaving the source are refused', async () => {
+    fx = makeTree({ f: 'x' });
+    const r = await collect(fx, [
+      { name: 'a.tar.gz', files: [{ from: 'f', to: '/etc/f' }, { from: 'f', to: 'a/../../f' }, '../f'] },
+    ]);
+    expect(r.problems).to.deep.equal([
+      {
+        kind: 'config',
+        line: 'archives[0].files[0]: "to" must be a relative archive path without "..", got "/etc/f"',
+      },
+      {
+        kind: 'config',
+        line: 'archives[0].files[1]: "to" must be a relative archive path without "..", got "a/../../f"',
+      },
+      {
+        kind: 'config',
+        line: 'archives[0].files[2]: "from" must be relative to the source tree and stay inside it, got "../f"',
+      },
+    ]);
+  });
+
+  it('two different files mapped to one archive path are a config problem', async () => {
+    fx = makeTree({ 'a/x': '1', 'b/x': '2' });
+    const r = await collect(fx, [
+      {
+        name: 'a.tar.gz',
+        files: [
+          { from: 'a/x', to: 'x' },
+          { from: 'b/x', to: 'x' },
+        ],
+      },
+    ]);
+    expect(r.problems[0]?.line).to.match(
+      /archives\[0\]\.files\[1\]: "x" is also packaged by archives\[0\]\.files\[0\]/,
+    );
+  });
+
+  it('staticBase keeps the leading segments without pattern characters', () => {
+    expect(staticBase('payloads/python/**')).to.equal('payloads/python');
+    expect(staticBase('bin/*')).to.equal('bin');
+    expect(staticBase('*.h')).to.equal('');
+    expect(staticBase('a/{b,c}/d')).to.equal('a');
+  });
+});

@@ -1,0 +1,194 @@
+import { expect } from 'chai';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync, utimesSync, chmodSync } from 'node:fs';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { RefusedError } from '../../src/errors/index.js';
+import { applyMake, planMake } from '../../src/pack/make.js';
+import { sha256File } from '../../src/pack/checksums.js';
+import { FIXED_EPOCH } from '../../src/pack/source-date.js';
+import { MANIFEST_FILE, type ReleaseManifest } from '../../src/pack/types.js';
+import { makeTree, SAMPLE, SAMPLE_ARCHIVES, sh, writeConfig, type Fixture } from './fixture.js';
+
+const ENV = { SOURCE_DATE_EPOCH: '1700000000' };
+
+async function make(fx: Fixture, out: string, env: NodeJS.ProcessEnv = ENV): Promise<ReleaseManifest> {
+  const config = writeConfig(fx, SAMPLE_ARCHIVES);
+  const plan = await planMake(config, { env, out });
+  return applyMake(plan, { toolVersion: '9.9.9' });
+}
+
+function bytesOf(dir: string): Record<string, string> {
+  return Object.fromEntries(
+    readdirSync(dir).map((n) => [n, readFileSync(path.join(dir, n)).toString('hex')]),
+  );
+}
+
+describe('pack/make', () => {
+  let fx: Fixture;
+  beforeEach(() => (fx = makeTree(SAMPLE)));
+  afterEach(() => fx.cleanup());
+
+  it("making twice gives byte-identical archives, whatever the files' mtimes and permissions", async () => {
+    const a = path.join(fx.root, 'a');
+    await make(fx, a);
+    utimesSync(path.join(fx.source, 'bin/km'), new Date(), new Date(2001, 1, 1));
+    chmodSync(path.join(fx.source, 'runtime/libkm.so'), 0o640);
+    const b = path.join(fx.root, 'b');
+    await make(fx, b);
+    expect(bytesOf(b)).to.deep.equal(bytesOf(a));
+  });
+
+  it('a different SOURCE_DATE_EPOCH changes the archive bytes', async () => {
+    const a = path.join(fx.root, 'a');
+    const b = path.join(fx.root, 'b');
+    await make(fx, a, { SOURCE_DATE_EPOCH: '1700000000' });
+    await make(fx, b, { SOURCE_DATE_EPOCH: '1700000001' });
+    expect(readFileSync(path.join(b, 'kontain.tar.gz'))).to.not.deep.equal(
+      readFileSync(path.join(a, 'kontain.tar.gz')),
+    );
+  });
+
+  it('the mtime is SOURCE_DATE_EPOCH, else the HEAD commit time, else the fixed epoch', async () => {
+    const config = writeConfig(fx, SAMPLE_ARCHIVES);
+    expect((await planMake(config, { env: {} })).sourceDateEpoch).to.equal(FIXED_EPOCH);
+    sh(
+      'git init -q && git -c user.name=t -c user.email=t@t add -A && git -c user.name=t -c user.email=t@t commit -q -m x',
+      fx.root,
+    );
+    sh('GIT_COMMITTER_DATE=@1600000000 git -c user.name=t -c user.email=t@t commit -q --amend -m x', fx.root);
+    const git = await planMake(config, { env: {} });
+    expect(git).to.include({ sourceDateEpoch: 1600000000, epochSource: 'git' });
+    expect(git.commit).to.equal(sh('git rev-parse HEAD', fx.root).trim());
+    expect((await planMake(config, { env: ENV })).sourceDateEpoch).to.equal(1700000000);
+  });
+
+  it('system tar lists sorted entries, owner 0/0 and normalised modes', async () => {
+    const out = path.join(fx.root, 'dist');
+    await make(fx, out);
+    const listing = sh(`tar --numeric-owner -tzvf ${out}/kontain.tar.gz`).trim().split('\n');
+    const names = listing.map((l) => l.split(/\s+/).at(-1)!);
+    expect(names).to.deep.equal([
+      'bin/',
+      'bin/km',
+      'bin/krun',
+      'include/',
+      'include/km_hcalls.h',
+      'runtime/',
+      'runtime/libkm.so',
+    ]);
+    expect(listing.map((l) => l.split(/\s+/).slice(0, 2).join(' '))).to.deep.equal([
+      'drwxr-xr-x 0/0',
+      '-rwxr-xr-x 0/0',
+      '-rwxr-xr-x 0/0',
+      'drwxr-xr-x 0/0',
+      '-rw-r--r-- 0/0',
+      'drwxr-xr-x 0/0',
+      '-rw-r--r-- 0/0',
+    ]);
+    expect(listing.every((l) => l.includes('2023-11-14 22:13'))).to.equal(true);
+  });
+
+  it('the gzip header has no name, mtime 0 and the Unix OS byte', async () => {
+    const out = path.join(fx.root, 'dist');
+    await make(fx, out);
+    const gz = readFileSync(path.join(out, 'kontain.tar.gz'));
+    expect([...gz.subarray(0, 4)]).to.deep.equal([0x1f, 0x8b, 8, 0]); // FLG 0: no name, comment or extra
+    expect(gz.readUInt32LE(4)).to.equal(0);
+    expect(gz[9]).to.equal(3);
+  });
+
+  it('a long path gets a pax header with only path and mtime (no atime, ctime or pid)', async () => {
+    const long = `payloads/node/${'d'.repeat(90)}/${'f'.repeat(120)}.js`;
+    sh(`mkdir -p "$(dirname '${long}')" && echo hi > '${long}'`, fx.source);
+    const out = path.join(fx.root, 'dist');
+    await make(fx, out);
+    const tar = gunzipSync(readFileSync(path.join(out, 'kontain-node.tar.gz'))).toString('latin1');
+    expect(tar).to.include(`path=${long}\n`);
+    expect(tar).to.not.match(/atime=|ctime=|\d+ pid|PaxHeader\/\d/);
+    expect(sh(`tar -tzf ${out}/kontain-node.tar.gz`)).to.include(`${long}\n`);
+  });
+
+  it('SHA256SUMS passes sha256sum -c and lists every file, sorted by name', async () => {
+    const out = path.join(fx.root, 'dist');
+    await make(fx, out);
+    expect(sh('sha256sum -c SHA256SUMS', out)).to.equal(
+      'kontain-node.tar.gz: OK\nkontain-python.tar.gz: OK\nkontain.tar.gz: OK\nrelease-manifest.json: OK\n',
+    );
+  });
+
+  it('the manifest records tool version, commit, epoch and every archive with its entries', async () => {
+    const out = path.join(fx.root, 'dist');
+    const m = await make(fx, out);
+    const onDisk = JSON.parse(readFileSync(path.join(out, MANIFEST_FILE), 'utf8')) as ReleaseManifest;
+    expect(onDisk).to.deep.equal(m);
+    expect(m).to.include({ schemaVersion: 1, commit: null, sourceDateEpoch: 1700000000 });
+    expect(m.tool).to.deep.equal({ name: 'krel', version: '9.9.9' });
+    expect(m.archives.map((a) => a.name)).to.deep.equal([
+      'kontain.tar.gz',
+      'kontain-python.tar.gz',
+      'kontain-node.tar.gz',
+    ]);
+    const core = m.archives[0]!;
+    expect(core).to.include(await sha256File(path.join(out, 'kontain.tar.gz')));
+    expect(core.entries.find((e) => e.path === 'bin/km')).to.deep.equal({
+      path: 'bin/km',
+      type: 'file',
+      size: 18,
+      mode: '0755',
+      sha256: (await sha256File(path.join(fx.source, 'bin/km'))).sha256,
+    });
+    const py = m.archives[1]!.entries.find((e) => e.path === 'payloads/python/bin/python.km');
+    expect(py).to.deep.equal({
+      path: 'payloads/python/bin/python.km',
+      type: 'symlink',
+      size: 0,
+      mode: '0777',
+      linkname: 'python3.km',
+    });
+  });
+
+  it('a changed input file changes only the archives that contain it', async () => {
+    const a = path.join(fx.root, 'a');
+    const b = path.join(fx.root, 'b');
+    await make(fx, a);
+    writeFileSync(path.join(fx.source, 'payloads/node/bin/node.km'), 'node 2\n');
+    await make(fx, b);
+    const [before, after] = [bytesOf(a), bytesOf(b)];
+    expect(after['kontain.tar.gz']).to.equal(before['kontain.tar.gz']);
+    expect(after['kontain-python.tar.gz']).to.equal(before['kontain-python.tar.gz']);
+    expect(after['kontain-node.tar.gz']).to.not.equal(before['kontain-node.tar.gz']);
+  });
+
+  it('a failure while writing leaves the previous output unchanged and no staging directory behind', async () => {
+    const out = path.join(fx.root, 'dist');
+    await make(fx, out);
+    const before = bytesOf(out);
+    const plan = await planMake(writeConfig(fx, SAMPLE_ARCHIVES), { env: ENV, out });
+    rmSync(path.join(fx.source, 'payloads/node/bin/node.km')); // vanishes between plan and apply
+    writeFileSync(path.join(fx.source, 'bin/km'), 'changed');
+    let failed: unknown;
+    await applyMake(plan, { toolVersion: '9.9.9' }).catch((e: unknown) => (failed = e));
+    expect(String(failed)).to.match(/ENOENT|shrank/);
+    expect(bytesOf(out)).to.deep.equal(before);
+    expect(readdirSync(fx.root).filter((n) => n.startsWith('.dist.'))).to.deep.equal([]);
+  });
+
+  it('an existing output directory that krel did not make is refused (exit 3), not replaced', async () => {
+    const out = path.join(fx.root, 'precious');
+    sh(`mkdir -p ${out} && echo keep > ${out}/notes.txt`);
+    let failed: unknown;
+    await make(fx, out).catch((e: unknown) => (failed = e));
+    expect(failed).to.be.instanceOf(RefusedError);
+    expect(String(failed)).to.match(/was not made by krel/);
+    expect(readdirSync(out)).to.deep.equal(['notes.txt']);
+  });
+
+  it('an output directory inside the source tree is never packaged into itself', async () => {
+    const out = path.join(fx.source, 'dist');
+    const config = writeConfig(fx, [{ name: 'all.tar.gz', files: ['**'] }]);
+    await applyMake(await planMake(config, { env: ENV, out }), { toolVersion: '1' });
+    const second = await applyMake(await planMake(config, { env: ENV, out }), { toolVersion: '1' });
+    expect(second.archives[0]!.entries.some((e) => e.path.startsWith('dist'))).to.equal(false);
+    expect(existsSync(path.join(out, 'all.tar.gz'))).to.equal(true);
+  });
+});
