@@ -3,10 +3,32 @@
  * SSH on 127.0.0.1 with a per-run key and a pinned per-run host key. The VM is always destroyed by dispose(),
  * on process exit and on SIGINT/SIGTERM; `keep` leaves it running.
  */
-import type { Logger } from '../log/logger.js';
+import { rmSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { errorMessage, InterruptedError } from '../errors/index.js';
+import { formatDuration, Logger } from '../log/logger.js';
+import {
+  type AcceleratorCandidate,
+  type AcceleratorChoice,
+  type AcceleratorName,
+  KVM,
+  planAccelerators,
+  rememberKvmVerdict,
+} from './accelerator.js';
+import { userCacheDir } from './cache-dir.js';
+import { readDebianMirror } from './debian-mirror.js';
+import { exitGuard } from './exit-guard.js';
+import { type CachedImage, ensureImage } from './image-cache.js';
+import { loadRecipe } from './image-recipe.js';
+import { bootGuest, type BootState } from './qemu-boot.js';
+import { createRunDir, removeStaleRunDirs } from './run-dir.js';
+import { runCommand } from './run-command.js';
+import { SerialConsole } from './serial-console.js';
+import { createKeyPair, knownHostsLine } from './ssh-keys.js';
 import type { ProvisionOptions, Target, TargetProvider } from './types.js';
 
-export type AcceleratorChoice = 'auto' | 'kvm' | 'tcg';
+export type { AcceleratorChoice, AcceleratorName } from './accelerator.js';
 
 export interface QemuProviderOptions {
   /** Guest image name: a recipe validate/images/<image>.json, e.g. "debian-12" (default) or "debian-11". */
@@ -15,7 +37,7 @@ export interface QemuProviderOptions {
   logger?: Logger;
   /** Cache root; default $XDG_CACHE_HOME/krel or ~/.cache/krel (images live under <cacheDir>/images). */
   cacheDir?: string;
-  /** Debian mirror URL; default: the first Debian mirror in /etc/apt/sources.list(.d). */
+  /** Debian mirror URL; default $KREL_DEBIAN_MIRROR, else the first Debian mirror in /etc/apt/sources.list(.d). */
   mirror?: string;
   /** 'auto' (default) tries KVM with a watchdog on the serial log and falls back to TCG. */
   accelerator?: AcceleratorChoice;
@@ -25,14 +47,194 @@ export interface QemuProviderOptions {
   bootTimeoutMs?: number;
   /** Parent directory of the per-run directory (overlay, serial log, QMP socket); default os.tmpdir(). */
   runRoot?: string;
+  /** Replaces the accelerator plan (diagnostics and tests): all but the last are tried under the watchdog. */
+  acceleratorCandidates?: readonly AcceleratorCandidate[];
 }
 
+/** What the qemu provider knows beyond a Target (tests, bench, --keep). */
+export interface QemuTarget extends Target {
+  readonly pid: number;
+  readonly runDir: string;
+  readonly overlay: string;
+  readonly accelerator: AcceleratorName;
+  /** qemu start to the guest's sshd answering, in ms. */
+  readonly bootMs: number;
+  readonly identityFile: string;
+  readonly knownHostsFile: string;
+  readonly image: CachedImage;
+}
+
+/** Guest user krel logs in as (created by validate/images/guest-setup.sh, passwordless sudo). */
+export const GUEST_USER = 'krel';
+
+/** Slowdown of commands under TCG emulation compared with a real CPU (step timeouts are multiplied by it). */
+const TCG_TIME_SCALE = 4;
+
 export function createQemuProvider(options: QemuProviderOptions): TargetProvider {
-  return {
-    provision(opts: ProvisionOptions): Promise<Target> {
-      void options;
-      void opts;
-      return Promise.reject(new Error('qemu provider: not implemented yet'));
-    },
-  };
+  return { provision: (opts: ProvisionOptions) => provisionQemu(options, opts) };
+}
+
+/** Builds the image unless it is cached (doctor, tests and bench call this ahead of provisioning). */
+export function prepareImage(options: QemuProviderOptions, signal?: AbortSignal): Promise<CachedImage> {
+  const logger = options.logger ?? new Logger();
+  return ensureImage({
+    recipe: loadRecipe(options.image ?? 'debian-12'),
+    cacheDir: options.cacheDir ?? userCacheDir(),
+    mirror: () => options.mirror ?? process.env.KREL_DEBIAN_MIRROR ?? readDebianMirror(),
+    logger,
+    ...(signal ? { signal } : {}),
+  });
+}
+
+export async function provisionQemu(
+  options: QemuProviderOptions,
+  opts: ProvisionOptions = {},
+): Promise<QemuTarget> {
+  const logger = options.logger ?? new Logger();
+  const name = options.image ?? 'debian-12';
+  const cacheDir = options.cacheDir ?? userCacheDir();
+  const runRoot = options.runRoot ?? tmpdir();
+  const keep = opts.keep ?? false;
+  const { signal } = opts;
+  const image = await prepareImage({ ...options, logger }, signal);
+
+  for (const dir of removeStaleRunDirs(runRoot)) logger.debug(`removed the leftover VM directory ${dir}`);
+  const files = await createRunDir(runRoot);
+  const serial = new SerialConsole(files.serialLog);
+  const state: BootState = {};
+  let consoleCopy = '';
+  const unguard = exitGuard(() => {
+    state.qemu?.killNow();
+    rmSync(files.dir, { recursive: true, force: true });
+  });
+  let destroyed: Promise<void> | undefined;
+  const destroy = (): Promise<void> =>
+    (destroyed ??= (async () => {
+      consoleCopy = serial.tail(200);
+      try {
+        await state.qemu?.stop(state.qmp);
+      } finally {
+        state.qmp?.close();
+        await rm(files.dir, { recursive: true, force: true });
+        unguard();
+      }
+    })());
+
+  try {
+    const client = await createKeyPair(files.dir, 'id_ed25519', `${GUEST_USER}@krel`);
+    const host = await createKeyPair(files.dir, 'host_ed25519', 'krel-guest');
+    const freshOverlay = async (): Promise<void> => {
+      await rm(files.overlay, { force: true });
+      await runCommand('qemu-img', [
+        'create',
+        '-q',
+        '-f',
+        'qcow2',
+        '-F',
+        'qcow2',
+        '-b',
+        image.disk,
+        files.overlay,
+      ]);
+    };
+    await freshOverlay();
+    const choice = options.accelerator ?? 'auto';
+    const candidates = options.acceleratorCandidates ?? planAccelerators(choice, cacheDir);
+    const detect = options.acceleratorCandidates === undefined && choice === 'auto';
+    logger.info(`booting ${name} (${candidates.map((c) => c.accelerator).join(', then ')})`);
+    const booted = await bootGuest(
+      {
+        candidates,
+        files: {
+          kernel: image.kernel,
+          initrd: image.initrd,
+          overlay: files.overlay,
+          serialLog: files.serialLog,
+          qmpSocket: files.qmpSocket,
+          pidFile: files.pidFile,
+          authorizedKey: client.publicKeyFile,
+          hostKey: host.privateKeyFile,
+        },
+        qemuStderr: files.qemuStderr,
+        memoryMiB: options.memoryMiB ?? 1024,
+        network: opts.network ?? false,
+        detached: keep,
+        console: serial,
+        bootTimeoutMs: options.bootTimeoutMs ?? 180_000,
+        freshOverlay,
+        onAbandoned: async (c) => {
+          if (detect && c === KVM) await rememberKvmVerdict(cacheDir, false);
+        },
+        onBanner: async (c) => {
+          if (detect && c === KVM) await rememberKvmVerdict(cacheDir, true);
+        },
+        logger,
+        ...(signal ? { signal } : {}),
+      },
+      state,
+    );
+    const { qemu, port, accelerator, bootMs } = booted;
+    await writeFile(files.knownHosts, knownHostsLine('127.0.0.1', port, host.publicKey) + '\n');
+    const enterCommand =
+      `ssh -i ${client.privateKeyFile} -o IdentitiesOnly=yes -o UserKnownHostsFile=${files.knownHosts}` +
+      ` -o StrictHostKeyChecking=yes -p ${port} ${GUEST_USER}@127.0.0.1`;
+    const gone = new AbortController();
+    void qemu.exited.then(() => {
+      if (destroyed === undefined)
+        gone.abort(new Error(`the VM ${name} stopped (qemu ${qemu.describeExit()})`));
+    });
+    const details: Record<string, string> = {
+      image: `${name} (${image.manifest.suite}, kernel ${image.manifest.kernelVersion})`,
+      accelerator: accelerator.accelerator,
+      boot: formatDuration(bootMs),
+      ssh: `127.0.0.1:${port}`,
+    };
+    logger.info(
+      `${name} is up: ${accelerator.accelerator.toUpperCase()}, sshd answered after ${formatDuration(bootMs)} on 127.0.0.1:${port}`,
+    );
+    if (keep) unguard(); // from here on the VM outlives krel; dispose() leaves it running
+    const target: QemuTarget = {
+      name,
+      endpoint: {
+        host: '127.0.0.1',
+        port,
+        username: GUEST_USER,
+        privateKey: client.privateKey,
+        hostKeyFingerprint: host.fingerprint,
+      },
+      gone: gone.signal,
+      details,
+      timeScale: accelerator.accelerator === 'tcg' ? TCG_TIME_SCALE : 1,
+      enterCommand,
+      consoleTail: (lines = 30) =>
+        destroyed === undefined ? serial.tail(lines) : lastLines(consoleCopy, lines),
+      dispose: async () => {
+        if (!keep) return destroy();
+        state.qmp?.close();
+        logger.info(`${name} kept running (qemu pid ${qemu.pid}); enter it with: ${enterCommand}`);
+        logger.info(`stop it with: kill ${qemu.pid} && rm -rf ${files.dir}`);
+      },
+      pid: qemu.pid,
+      runDir: files.dir,
+      overlay: files.overlay,
+      accelerator: accelerator.accelerator,
+      bootMs,
+      identityFile: client.privateKeyFile,
+      knownHostsFile: files.knownHosts,
+      image,
+    };
+    return target;
+  } catch (e) {
+    try {
+      await destroy();
+    } catch (cleanup) {
+      logger.warn(`cleaning up the VM failed: ${errorMessage(cleanup)}`);
+    }
+    if (signal?.aborted === true && !(e instanceof InterruptedError)) throw new InterruptedError();
+    throw e;
+  }
+}
+
+function lastLines(text: string, n: number): string {
+  return text.split('\n').slice(-n).join('\n');
 }

@@ -25,6 +25,13 @@ export interface Target {
   readonly gone: AbortSignal;
   /** Human detail for the report (accelerator, image, boot time). */
   readonly details: Record<string, string>;
+  /**
+   * How much slower than a real machine commands run here (1 = native; a TCG-emulated VM is several times
+   * slower): callers multiply step timeouts by it. Undefined means 1.
+   */
+  readonly timeScale?: number;
+  /** A shell command that opens an interactive session on the target (printed for --keep). */
+  readonly enterCommand?: string;
   /** The last lines of the console, for failure messages. */
   consoleTail(lines?: number): string;
   /** Destroy (VM) or release (host) the target. Idempotent; always called. */

@@ -1,0 +1,81 @@
+/**
+ * The per-run directory (overlay, serial log, QMP socket, pidfile, keys): /tmp/krel-vm-XXXXXX, owned by this
+ * process. Directories left by a krel that was killed hard (owner and qemu both dead) are removed on the next run.
+ */
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+export const RUN_DIR_PREFIX = 'krel-vm-';
+
+export interface RunFiles {
+  dir: string;
+  overlay: string;
+  serialLog: string;
+  qmpSocket: string;
+  pidFile: string;
+  ownerFile: string;
+  knownHosts: string;
+  qemuStderr: string;
+}
+
+export function runFiles(dir: string): RunFiles {
+  return {
+    dir,
+    overlay: path.join(dir, 'disk.qcow2'),
+    serialLog: path.join(dir, 'serial.log'),
+    qmpSocket: path.join(dir, 'qmp.sock'),
+    pidFile: path.join(dir, 'qemu.pid'),
+    ownerFile: path.join(dir, 'owner.pid'),
+    knownHosts: path.join(dir, 'known_hosts'),
+    qemuStderr: path.join(dir, 'qemu.err'),
+  };
+}
+
+export async function createRunDir(root: string): Promise<RunFiles> {
+  const dir = await mkdtemp(path.join(root, RUN_DIR_PREFIX));
+  const files = runFiles(dir);
+  await writeFile(files.ownerFile, `${process.pid}\n`);
+  return files;
+}
+
+function alive(pidFile: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFile, 'utf8').trim());
+  } catch {
+    return false;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes run directories whose owner process and qemu are both gone. Returns what was removed. */
+export function removeStaleRunDirs(root: string): string[] {
+  const removed: string[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync(root).filter((e) => e.startsWith(RUN_DIR_PREFIX));
+  } catch {
+    return removed;
+  }
+  for (const entry of entries) {
+    const f = runFiles(path.join(root, entry));
+    let owned: boolean;
+    try {
+      readFileSync(f.ownerFile);
+      owned = true;
+    } catch {
+      owned = false; // not ours (or still being created): leave it
+    }
+    if (!owned || alive(f.ownerFile) || alive(f.pidFile)) continue;
+    rmSync(f.dir, { recursive: true, force: true });
+    removed.push(f.dir);
+  }
+  return removed;
+}
