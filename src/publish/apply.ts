@@ -34,7 +34,7 @@ export interface PublishResult {
   assets: { name: string; size: number; sha256: string; url: string }[];
 }
 
-const UPLOAD_RETRY: RetryOptions = { attempts: 4, baseMs: 250 };
+const UPLOAD_RETRY: RetryOptions = { attempts: 3, baseMs: 1000 };
 const VERIFY_RETRY: RetryOptions = { attempts: 5, baseMs: 500 };
 
 type StepOf<K extends PlanStep['kind']> = Extract<PlanStep, { kind: K }>;

@@ -6,7 +6,9 @@ import { applyPublishPlan } from '../../publish/apply.js';
 import { gatherPublishFacts } from '../../publish/facts.js';
 import { buildPublishPlan } from '../../publish/plan.js';
 import { formatPublishPlan } from '../../publish/render.js';
+import type { RetryOptions } from '../../publish/retry.js';
 import { createStore } from '../../store/index.js';
+import { msFromEnv } from '../../store/tuning.js';
 import { createContext, type CommandContext } from '../context.js';
 import { abortController } from '../signals.js';
 
@@ -50,9 +52,17 @@ async function run(ctx: CommandContext, flags: PublishFlags): Promise<void> {
     signal: abortController.signal,
     concurrency: config.release.uploadConcurrency,
     progress: !ctx.globals.json,
+    ...retryTuning(ctx.env),
   });
   if (ctx.globals.json) ctx.printJson(result);
   else ctx.print(result.url);
+}
+
+/** KREL_RETRY_BASE_MS shortens (or lengthens) the executor's backoff as it does the GitHub client's. */
+function retryTuning(env: NodeJS.ProcessEnv): { uploadRetry?: RetryOptions; verifyRetry?: RetryOptions } {
+  const base = msFromEnv(env, 'KREL_RETRY_BASE_MS');
+  if (base === undefined) return {};
+  return { uploadRetry: { attempts: 3, baseMs: base }, verifyRetry: { attempts: 5, baseMs: base } };
 }
 
 export function publishCommand(): Command {
