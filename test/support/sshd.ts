@@ -59,7 +59,7 @@ function keygen(file: string): string {
 function start(sshdConfig: string, mounts: Record<string, string>): ChildProcess {
   const sshd = ['/usr/sbin/sshd', '-D', '-e', '-f', sshdConfig];
   const entries = Object.entries(mounts);
-  const logFd = ['ignore', 'ignore', 'pipe'] as const;
+  const logFd: ['ignore', 'ignore', 'pipe'] = ['ignore', 'ignore', 'pipe'];
   if (entries.length === 0) return spawn(sshd[0]!, sshd.slice(1), { stdio: logFd });
   const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
   const script = [

@@ -5,7 +5,17 @@ import { publishCommand } from './publish.js';
 import { pruneCommand } from './prune.js';
 import { makeCommand } from './make.js';
 import { verifyCommand } from './verify.js';
+import { validateCommand } from './validate.js';
+import { doctorCommand } from './doctor.js';
 
 export type CommandFactory = () => Command;
 
-export const COMMANDS: CommandFactory[] = [makeCommand, verifyCommand, publishCommand, deleteCommand, pruneCommand];
+export const COMMANDS: CommandFactory[] = [
+  makeCommand,
+  verifyCommand,
+  publishCommand,
+  deleteCommand,
+  pruneCommand,
+  validateCommand,
+  doctorCommand,
+];

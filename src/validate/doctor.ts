@@ -1,0 +1,140 @@
+/**
+ * Prerequisites of `krel validate --vm` (and of building its guest image): which are present, which are missing,
+ * and the apt-get command that installs them. planDoctor only looks; applyDoctorInstall installs.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync } from 'node:fs';
+import path from 'node:path';
+import { ApplyError, errorMessage } from '../errors/index.js';
+import type { Logger } from '../log/logger.js';
+
+export interface Prerequisite {
+  command: string;
+  debianPackage: string;
+  purpose: string;
+}
+
+export const PREREQUISITES: readonly Prerequisite[] = [
+  { command: 'qemu-system-x86_64', debianPackage: 'qemu-system-x86', purpose: 'runs the validation VM' },
+  { command: 'qemu-img', debianPackage: 'qemu-utils', purpose: 'creates the throwaway VM overlay' },
+  {
+    command: 'mmdebstrap',
+    debianPackage: 'mmdebstrap',
+    purpose: 'builds the guest image from Debian packages',
+  },
+  { command: 'mkfs.ext4', debianPackage: 'e2fsprogs', purpose: 'turns the guest tree into a disk image' },
+  { command: 'ssh-keygen', debianPackage: 'openssh-client', purpose: 'makes the per-run SSH keys' },
+];
+
+export interface CheckResult extends Prerequisite {
+  found: boolean;
+  path?: string;
+  install: string;
+}
+
+export interface DoctorReport {
+  ok: boolean;
+  checks: CheckResult[];
+  missingPackages: string[];
+  /** The command that installs everything missing, when something is. */
+  installCommand?: string;
+  notes: string[];
+}
+
+const EXTRA_DIRS = ['/usr/sbin', '/sbin', '/usr/local/sbin'];
+
+export function findCommand(command: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const dirs = [...(env.PATH ?? '').split(path.delimiter).filter((d) => d !== ''), ...EXTRA_DIRS];
+  for (const dir of dirs) {
+    const file = path.join(dir, command);
+    try {
+      accessSync(file, constants.X_OK);
+      return file;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+export function aptInstallCommand(packages: readonly string[], root: boolean): string {
+  return `${root ? '' : 'sudo '}apt-get install -y ${packages.join(' ')}`;
+}
+
+function kvmNote(): string {
+  if (!existsSync('/dev/kvm')) return '/dev/kvm: absent; VMs run emulated (TCG), several times slower';
+  try {
+    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
+  } catch {
+    return '/dev/kvm: present but not accessible to this user (join the kvm group); VMs run emulated (TCG)';
+  }
+  return '/dev/kvm: accessible; whether KVM really works is tested at each boot (TCG is the fallback)';
+}
+
+export function planDoctor(
+  env: NodeJS.ProcessEnv = process.env,
+  root = process.getuid?.() === 0,
+): DoctorReport {
+  const checks = PREREQUISITES.map((p): CheckResult => {
+    const found = findCommand(p.command, env);
+    return {
+      ...p,
+      found: found !== undefined,
+      ...(found !== undefined ? { path: found } : {}),
+      install: aptInstallCommand([p.debianPackage], root),
+    };
+  });
+  const missingPackages = [...new Set(checks.filter((c) => !c.found).map((c) => c.debianPackage))];
+  return {
+    ok: missingPackages.length === 0,
+    checks,
+    missingPackages,
+    ...(missingPackages.length > 0 ? { installCommand: aptInstallCommand(missingPackages, root) } : {}),
+    notes: [kvmNote()],
+  };
+}
+
+export function canInstallWithApt(): boolean {
+  return process.getuid?.() === 0 && spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+function runLogged(cmd: string, args: string[], logger: Logger, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(signal !== undefined ? { signal } : {}),
+    });
+    const log = (d: Buffer): void => {
+      for (const line of d.toString().split('\n')) if (line.trim() !== '') logger.debug(line);
+    };
+    child.stdout.on('data', log);
+    child.stderr.on('data', log);
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited with ${code}`)),
+    );
+  });
+}
+
+/** apt-get update + install of the missing packages (root only). */
+export async function applyDoctorInstall(
+  report: DoctorReport,
+  logger: Logger,
+  signal?: AbortSignal,
+): Promise<void> {
+  if (report.missingPackages.length === 0) return;
+  try {
+    await runLogged('apt-get', ['update'], logger, signal);
+    await runLogged(
+      'apt-get',
+      ['install', '-y', '--no-install-recommends', ...report.missingPackages],
+      logger,
+      signal,
+    );
+  } catch (e) {
+    throw new ApplyError(
+      `installing ${report.missingPackages.join(' ')} failed (${errorMessage(e)}); run: ${report.installCommand ?? ''}`,
+    );
+  }
+}

@@ -1,0 +1,42 @@
+/** The Markdown job summary ($GITHUB_STEP_SUMMARY): a table per target, failing output in a details block. */
+import { formatDuration } from '../log/logger.js';
+import type { ValidationReport } from './report.js';
+
+const ICON: Record<string, string> = {
+  passed: '✅ passed',
+  failed: '❌ failed',
+  'timed-out': '⏱️ timed out',
+  skipped: '⏭️ skipped',
+  'not-run': '➖ not run',
+};
+
+const cell = (s: string): string => s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+
+export function toMarkdown(report: ValidationReport): string {
+  const out: string[] = [
+    `### krel validate: ${report.passed ? '✅ passed' : '❌ failed'}`,
+    '',
+    `${cell(report.doc)} against ${cell(report.source)}`,
+    '',
+  ];
+  for (const t of report.targets) {
+    out.push(`#### ${cell(t.target)}: ${t.status} (${formatDuration(t.durationMs)})`, '');
+    if (t.error !== undefined) out.push(`> ${cell(t.error)}`, '');
+    if (t.steps.length > 0) {
+      out.push('| # | Step | Result | Time |', '|---|---|---|---|');
+      for (const s of t.steps) {
+        const why = s.status === 'passed' || s.reason === undefined ? '' : ` (${cell(s.reason)})`;
+        out.push(
+          `| ${s.index} | ${cell(s.name)} | ${ICON[s.status] ?? s.status}${why} | ${formatDuration(s.durationMs)} |`,
+        );
+      }
+      out.push('');
+    }
+    for (const s of t.steps.filter((x) => x.status === 'failed' || x.status === 'timed-out')) {
+      const fence = '`'.repeat(Math.max(3, ...s.outputTail.map((l) => (/`+/.exec(l)?.[0].length ?? 0) + 1)));
+      out.push(`<details><summary>Output of step ${s.index} (${cell(s.name)})</summary>`, '', `${fence}text`);
+      out.push(...s.outputTail, fence, '', '</details>', '');
+    }
+  }
+  return out.join('\n');
+}

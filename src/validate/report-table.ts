@@ -1,0 +1,38 @@
+/** The human summary printed on stderr after a run: one row per step, per target. */
+import { formatDuration } from '../log/logger.js';
+import type { ValidationReport } from './report.js';
+
+const MARK: Record<string, string> = {
+  passed: 'ok',
+  failed: 'FAIL',
+  'timed-out': 'TIMEOUT',
+  skipped: 'skip',
+  'not-run': '-',
+};
+
+export function formatSummary(report: ValidationReport): string[] {
+  const lines: string[] = [`Validation of ${report.doc} (${report.source})`];
+  for (const t of report.targets) {
+    const extra = Object.entries(t.details)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
+    lines.push(
+      `${t.target}: ${t.status.toUpperCase()} in ${formatDuration(t.durationMs)}${extra ? ` (${extra})` : ''}`,
+    );
+    if (t.error !== undefined) lines.push(`  error: ${t.error}`);
+    const width = Math.max(4, ...t.steps.map((s) => s.name.length));
+    for (const s of t.steps) {
+      const status = (MARK[s.status] ?? s.status).padEnd(7);
+      const time = s.status === 'not-run' || s.status === 'skipped' ? '' : formatDuration(s.durationMs);
+      const why = s.status === 'passed' ? '' : (s.reason ?? '');
+      lines.push(
+        `  ${String(s.index).padStart(2)}  ${status} ${s.name.padEnd(width)}  ${time.padStart(6)}  ${why}`.trimEnd(),
+      );
+    }
+    for (const s of t.steps.filter((x) => x.status === 'failed' || x.status === 'timed-out')) {
+      lines.push(`  output of step ${s.index} "${s.name}" (last ${s.outputTail.length} lines):`);
+      for (const l of s.outputTail) lines.push(`    | ${l}`);
+    }
+  }
+  return lines;
+}

@@ -1,0 +1,39 @@
+/** The result of a validation run: per target, per step. Serialised as-is for --json. */
+import type { StepResult } from './runner.js';
+
+export type TargetStatus = 'passed' | 'failed' | 'error';
+
+export interface TargetReport {
+  target: string;
+  status: TargetStatus;
+  /** Why the target could not run its steps (boot, SSH, host key), when status is "error". */
+  error?: string;
+  /** The error was a refusal (a host key other than the pinned one). */
+  refused?: boolean;
+  details: Record<string, string>;
+  durationMs: number;
+  steps: StepResult[];
+  /** Last console lines (VM targets), when the target failed. */
+  consoleTail?: string;
+}
+
+export interface ValidationReport {
+  version: 1;
+  doc: string;
+  source: string;
+  tag: string;
+  passed: boolean;
+  targets: TargetReport[];
+}
+
+export function targetStatus(steps: readonly StepResult[]): TargetStatus {
+  return steps.every((s) => s.status === 'passed' || s.status === 'skipped') ? 'passed' : 'failed';
+}
+
+export function failedSteps(report: ValidationReport): { target: string; step: StepResult }[] {
+  return report.targets.flatMap((t) =>
+    t.steps
+      .filter((s) => s.status === 'failed' || s.status === 'timed-out')
+      .map((step) => ({ target: t.target, step })),
+  );
+}

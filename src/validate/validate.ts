@@ -1,0 +1,222 @@
+/**
+ * Validation: plan (read-only: steps, targets, artifact source) and apply (provision each target, wait for
+ * SSH, open the reverse forward to the host file server, run the steps, always dispose the target).
+ */
+import { errorMessage, ApplyError, RefusedError, ValidationFailedError } from '../errors/index.js';
+import type { Logger } from '../log/logger.js';
+import { HostKeyMismatchError, forwardIn, waitForSsh, type SshConnection } from '../ssh/index.js';
+import type { Target, TargetProvider } from '../vm/types.js';
+import { type ArtifactSource, buildResolver, describeSource, stepEnv } from './artifacts.js';
+import { startFileServer } from './file-server.js';
+import { failedSteps, targetStatus, type TargetReport, type ValidationReport } from './report.js';
+import { runSteps } from './runner.js';
+import type { Step } from './steps.js';
+
+export interface TargetSpec {
+  name: string;
+  provider: TargetProvider;
+}
+
+export interface ValidatePlan {
+  kind: 'validate';
+  doc: string;
+  source: ArtifactSource;
+  installScript: string;
+  targets: string[];
+  steps: Pick<Step, 'index' | 'name' | 'line' | 'skip' | 'timeoutSec' | 'expect'>[];
+}
+
+export function planValidate(input: {
+  doc: string;
+  steps: readonly Step[];
+  source: ArtifactSource;
+  installScript: string;
+  targets: readonly TargetSpec[];
+}): ValidatePlan {
+  return {
+    kind: 'validate',
+    doc: input.doc,
+    source: input.source,
+    installScript: input.installScript,
+    targets: input.targets.map((t) => t.name),
+    steps: input.steps.map((s) => ({
+      index: s.index,
+      name: s.name,
+      line: s.line,
+      expect: s.expect,
+      ...(s.skip !== undefined ? { skip: s.skip } : {}),
+      ...(s.timeoutSec !== undefined ? { timeoutSec: s.timeoutSec } : {}),
+    })),
+  };
+}
+
+export interface ApplyValidateOptions {
+  plan: ValidatePlan;
+  steps: readonly Step[];
+  targets: readonly TargetSpec[];
+  logger: Logger;
+  defaultTimeoutSec: number;
+  /** Timeout multiplier; default: 4 on targets whose details say accelerator=tcg, else 1. */
+  timeoutScale?: number;
+  /** Targets validated at once. Default 2. */
+  concurrency?: number;
+  /** How long a target may take to answer SSH after provisioning. Default 180 s. */
+  sshTimeoutMs?: number;
+  network?: boolean;
+  keep?: boolean;
+  /** Only this target's step output is printed (others at debug level). */
+  showOutputOf?: string;
+  signal?: AbortSignal;
+}
+
+export const TCG_TIMEOUT_SCALE = 4;
+
+export async function applyValidate(opts: ApplyValidateOptions): Promise<ValidationReport> {
+  const { plan } = opts;
+  const server = await startFileServer(buildResolver(plan.source, { installScript: plan.installScript }));
+  opts.logger.debug(`file server on 127.0.0.1:${server.port} (${describeSource(plan.source)})`);
+  try {
+    const reports = await pool(opts.targets, opts.concurrency ?? 2, (spec) =>
+      validateTarget(spec, server.port, opts),
+    );
+    opts.logger.debug(`file server answered: ${server.requests.join(', ') || 'nothing'}`);
+    return {
+      version: 1,
+      doc: plan.doc,
+      source: describeSource(plan.source),
+      tag: plan.source.tag,
+      passed: reports.every((r) => r.status === 'passed'),
+      targets: reports,
+    };
+  } finally {
+    await server.close();
+  }
+}
+
+async function validateTarget(
+  spec: TargetSpec,
+  serverPort: number,
+  opts: ApplyValidateOptions,
+): Promise<TargetReport> {
+  const log = opts.logger.child(`[${spec.name}] `);
+  const started = Date.now();
+  let target: Target | undefined;
+  let conn: SshConnection | undefined;
+  const report = (r: Omit<TargetReport, 'target' | 'durationMs' | 'details'>): TargetReport => ({
+    target: spec.name,
+    details: target?.details ?? {},
+    durationMs: Date.now() - started,
+    ...r,
+  });
+  try {
+    target = await log.step('provision', () =>
+      spec.provider.provision({
+        ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
+        ...(opts.network !== undefined ? { network: opts.network } : {}),
+        ...(opts.keep !== undefined ? { keep: opts.keep } : {}),
+      }),
+    );
+    const t = target;
+    const stop = AbortSignal.any([t.gone, ...(opts.signal !== undefined ? [opts.signal] : [])]);
+    conn = await log.step('connect', () =>
+      waitForSsh(t.endpoint, {
+        deadline: Date.now() + (opts.sshTimeoutMs ?? 180_000),
+        signal: stop,
+        onAttempt: (n, e) => log.debug(`ssh attempt ${n}: ${e === undefined ? 'connected' : e.message}`),
+      }),
+    );
+    const fwd = await forwardIn(conn, serverPort);
+    try {
+      const scale = opts.timeoutScale ?? (t.details.accelerator === 'tcg' ? TCG_TIMEOUT_SCALE : 1);
+      if (scale !== 1) log.info(`step timeouts scaled x${scale} (${t.details.accelerator ?? 'slow target'})`);
+      const steps = await runSteps({
+        conn,
+        steps: opts.steps,
+        target: spec.name,
+        logger: opts.logger,
+        env: stepEnv(opts.plan.source, fwd.remotePort),
+        defaultTimeoutSec: opts.defaultTimeoutSec,
+        timeoutScale: scale,
+        signal: stop,
+        showOutput: opts.showOutputOf === undefined || opts.showOutputOf === spec.name,
+      });
+      if (t.gone.aborted) {
+        for (const s of steps)
+          if (s.reason === 'interrupted') s.reason = `target died: ${errorMessage(t.gone.reason)}`;
+      }
+      const status = targetStatus(steps);
+      for (const s of steps.filter((x) => x.status === 'failed' || x.status === 'timed-out')) {
+        log.error(`step ${s.index} "${s.name}" ${s.status}: ${s.reason ?? ''}`, {
+          file: s.file,
+          line: s.line,
+          title: `krel validate ${spec.name}`,
+        });
+      }
+      return report({
+        status,
+        steps,
+        ...(status === 'failed' && t.consoleTail().trim() !== '' ? { consoleTail: t.consoleTail(40) } : {}),
+      });
+    } finally {
+      await fwd.close();
+    }
+  } catch (e) {
+    const msg = errorMessage(e);
+    log.error(msg);
+    const tail = target?.consoleTail(40);
+    return report({
+      status: 'error',
+      error: msg,
+      ...(e instanceof HostKeyMismatchError ? { refused: true } : {}),
+      steps: [],
+      ...(tail !== undefined && tail.trim() !== '' ? { consoleTail: tail } : {}),
+    });
+  } finally {
+    conn?.close();
+    if (target !== undefined) {
+      try {
+        await target.dispose();
+      } catch (e) {
+        log.warn(`disposing ${spec.name}: ${errorMessage(e)}`);
+      }
+    }
+  }
+}
+
+/** Map with at most `limit` calls in flight; results keep the input order. */
+export async function pool<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return results;
+}
+
+/** The error for the exit code: a failed step (5) outranks a refused host key (3) and a broken target (4). */
+export function outcomeError(report: ValidationReport): Error | undefined {
+  const failed = failedSteps(report);
+  if (failed.length > 0) {
+    const first = failed[0]!;
+    return new ValidationFailedError(
+      `validation failed: ${failed.length} step(s) failed; first: [${first.target}] step ${first.step.index} ` +
+        `"${first.step.name}" (${first.step.reason ?? first.step.status})`,
+    );
+  }
+  const refused = report.targets.find((t) => t.refused === true);
+  if (refused !== undefined)
+    return new RefusedError(refused.error ?? `host key of ${refused.target} refused`);
+  const broken = report.targets.find((t) => t.status === 'error');
+  if (broken !== undefined) {
+    return new ApplyError(`validation could not run on ${broken.target}: ${broken.error ?? 'target error'}`);
+  }
+  return undefined;
+}
