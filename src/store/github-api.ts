@@ -1,11 +1,15 @@
 /**
- * The GitHub REST operations krel uses, bound to one repository. Each call maps failures to GitHubError with
+ * The GitHub REST operations krel uses, bound to one repository. Git refs go in the path unescaped
+ * (refs/tags/v1, not tags%2Fv1), as GitHub documents them. Each call maps failures to GitHubError with
  * what krel was doing. Releases list 100 per page; asset lists use GitHub's default page size (a release holds
  * few assets) and follow Link headers.
  */
+import type { RestEndpointMethodTypes } from '@octokit/rest';
 import type { GitHubClient } from './github-client.js';
 import { type ErrorContext, GitHubError, callGitHub } from './github-errors.js';
 import type { ApiAsset, ApiRelease } from './github-map.js';
+
+type ApiRef = RestEndpointMethodTypes['git']['getRef']['response']['data'];
 
 export interface ReleaseFields {
   tag_name?: string;
@@ -165,9 +169,12 @@ export class GitHubRepoApi {
   async getRef(ref: string): Promise<{ sha: string; type: string } | undefined> {
     const res = await unless(
       [404],
-      callGitHub(this.ctx(`read the ref ${ref}`), () => this.octokit.rest.git.getRef({ ...this.r, ref })),
+      callGitHub(this.ctx(`read the ref ${ref}`), () =>
+        this.octokit.request('GET /repos/{owner}/{repo}/git/ref/{+ref}', { ...this.r, ref }),
+      ),
     );
-    return res && { sha: res.data.object.sha, type: res.data.object.type };
+    const data = res?.data as ApiRef | undefined;
+    return data && { sha: data.object.sha, type: data.object.type };
   }
 
   /** The commit an annotated tag object points at. */
@@ -188,14 +195,21 @@ export class GitHubRepoApi {
   /** Point a ref ("tags/v1") at sha; force allows moving it backwards or sideways. */
   async updateRef(ref: string, sha: string, force?: boolean): Promise<void> {
     await callGitHub(this.ctx(`move ${ref} to ${sha}`), () =>
-      this.octokit.rest.git.updateRef({ ...this.r, ref, sha, ...(force === undefined ? {} : { force }) }),
+      this.octokit.request('PATCH /repos/{owner}/{repo}/git/refs/{+ref}', {
+        ...this.r,
+        ref,
+        sha,
+        ...(force === undefined ? {} : { force }),
+      }),
     );
   }
 
   /** Delete a ref ("tags/v1"); true when it existed. */
   async deleteRef(ref: string): Promise<boolean> {
     try {
-      await callGitHub(this.ctx(`delete ${ref}`), () => this.octokit.rest.git.deleteRef({ ...this.r, ref }));
+      await callGitHub(this.ctx(`delete ${ref}`), () =>
+        this.octokit.request('DELETE /repos/{owner}/{repo}/git/refs/{+ref}', { ...this.r, ref }),
+      );
       return true;
     } catch (e) {
       if (e instanceof GitHubError && e.status === 422 && /does not exist/i.test(e.message)) return false;

@@ -75,7 +75,7 @@ async function attemptOnce(o: AssetUploadOptions, target: string): Promise<Attem
     const request = got.post(target, {
       body,
       headers: {
-        accept: 'application/vnd.github+json',
+        accept: 'application/vnd.github.v3+json',
         authorization: `token ${o.token}`,
         'content-type': o.contentType,
         'content-length': String(o.size),
