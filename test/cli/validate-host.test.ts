@@ -1,0 +1,138 @@
+import { expect } from 'chai';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ValidationReport } from '../../src/validate/report.js';
+import { REPO_ROOT, runKrel } from '../support/cli.js';
+import { startSshd, type Sshd } from '../support/sshd.js';
+import { ensureCommands } from '../support/tools.js';
+
+/**
+ * krel validate --host against a real OpenSSH sshd on 127.0.0.1, running km-releases/GettingStarted.md on this
+ * machine. The sshd and its sessions live in a mount namespace where /opt and /root are throwaway directories,
+ * so the guide's sudo mkdir /opt/kontain and its downloads never touch the real ones.
+ */
+describe('krel validate --host (real sshd, GettingStarted.md)', function () {
+  this.timeout(180_000);
+  let sshd: Sshd;
+  let work: string;
+  let dist: string;
+  let opt: string;
+  let target: string;
+
+  before(async () => {
+    ensureCommands({ sudo: 'sudo', curl: 'curl', xmllint: 'libxml2-utils' });
+    // tsc emits even when an unrelated file has a type error; the CLI under test is what matters.
+    spawnSync('npm', ['run', 'build', '--silent'], { cwd: REPO_ROOT, stdio: 'ignore' });
+    work = mkdtempSync(path.join(os.tmpdir(), 'krel-validate-host-'));
+    dist = path.join(work, 'dist');
+    const made = await runKrel(['make', '--config', 'examples/kontain/krel.json', '--out', dist]);
+    expect(made.code, made.stderr).to.equal(0);
+    opt = mkdtempSync(path.join(os.tmpdir(), 'krel-opt-'));
+    const home = mkdtempSync(path.join(os.tmpdir(), 'krel-home-'));
+    sshd = await startSshd({ mounts: { '/opt': opt, [os.homedir()]: home } });
+    target = `${sshd.endpoint.username}@127.0.0.1:${sshd.port}`;
+  });
+  after(async () => {
+    await sshd?.stop();
+    for (const d of [work, opt]) if (d !== undefined) rmSync(d, { recursive: true, force: true });
+  });
+
+  const validate = (extra: string[], env: NodeJS.ProcessEnv = {}) =>
+    runKrel(
+      [
+        'validate',
+        '--config',
+        'examples/kontain/krel.json',
+        '--dist',
+        dist,
+        '--host',
+        target,
+        '--identity',
+        sshd.identityFile,
+        ...extra,
+      ],
+      { env, timeoutMs: 170_000 },
+    );
+
+  it('runs every GettingStarted step on the host from the local dist/ and exits 0 with a passing report', async () => {
+    const summary = path.join(work, 'summary-ok.md');
+    const r = await validate(['--known-host-key', sshd.hostKeyFingerprint, '--json'], {
+      GITHUB_STEP_SUMMARY: summary,
+    });
+    expect(r.code, r.stderr).to.equal(0);
+    const report = JSON.parse(r.stdout) as ValidationReport;
+    expect(report.passed).to.equal(true);
+    const steps = report.targets[0]!.steps;
+    expect(steps.length).to.be.at.least(6);
+    expect(steps.every((s) => s.status === 'passed')).to.equal(true);
+    expect(r.stderr).to.include(`[${target} step 3] Hello World`);
+    expect(r.stderr).to.match(/Installed Kontain v0\.1-test in \/opt\/kontain/);
+    expect(readFileSync(summary, 'utf8')).to.match(/### krel validate: ✅ passed/);
+    expect(readdirSync(opt), 'the guide created /opt/kontain inside the namespace').to.deep.equal([
+      'kontain',
+    ]);
+    expect(existsSync('/opt/kontain'), 'the real /opt was not touched').to.equal(false);
+  });
+
+  it('a broken step exits 5, names the failing step with its output tail, and writes JUnit with one failure', async () => {
+    const broken = path.join(work, 'Broken.md');
+    const doc = readFileSync(path.join(REPO_ROOT, 'km-releases/GettingStarted.md'), 'utf8');
+    writeFileSync(
+      broken,
+      doc.replace(
+        '/opt/kontain/tests/hello_test.km Hello World',
+        '/opt/kontain/tests/no_such_test.km Hello World',
+      ),
+    );
+    const knownHosts = path.join(work, 'known_hosts');
+    writeFileSync(knownHosts, `${sshd.knownHostsLine}\n`);
+    const junit = path.join(work, 'junit.xml');
+    const summary = path.join(work, 'summary-broken.md');
+    const r = await validate(['--known-hosts', knownHosts, '--doc', broken, '--junit', junit], {
+      GITHUB_STEP_SUMMARY: summary,
+    });
+    expect(r.code, r.stderr).to.equal(5);
+    expect(r.stderr).to.match(
+      /krel: validation failed: 1 step\(s\) failed; first: \[.*\] step 3 "Run your first KM program" \(exit code 1\)/,
+    );
+    expect(r.stderr).to.include('| km: /opt/kontain/tests/no_such_test.km: no such file');
+    expect(r.stderr).to.match(/4 +- +Check the versions/);
+    execFileSync('xmllint', ['--noout', junit]);
+    const count = (xpath: string): number =>
+      Number(execFileSync('xmllint', ['--xpath', `count(${xpath})`, junit], { encoding: 'utf8' }));
+    expect(count('//testsuite')).to.equal(1);
+    expect(count('//failure')).to.equal(1);
+    expect(execFileSync('xmllint', ['--xpath', 'string(//failure)', junit], { encoding: 'utf8' })).to.include(
+      'no_such_test.km: no such file',
+    );
+    expect(readFileSync(summary, 'utf8')).to.match(/❌ failed \(exit code 1\)/);
+  });
+
+  it('a host key other than the pinned one is refused with exit 3 and no step runs', async () => {
+    const r = await validate(['--known-host-key', sshd.otherFingerprint]);
+    expect(r.code, r.stderr).to.equal(3);
+    expect(r.stderr).to.include(sshd.otherFingerprint);
+    expect(r.stderr).to.include(sshd.hostKeyFingerprint);
+    expect(r.stderr).to.not.match(/step 1\]/);
+  });
+
+  it('a host with no pinned key is a usage error (exit 2) that says how to pin it', async () => {
+    const r = await validate(['--known-hosts', path.join(work, 'empty_known_hosts')]);
+    expect(r.code).to.equal(2);
+    writeFileSync(path.join(work, 'empty_known_hosts'), '');
+    const r2 = await validate(['--known-hosts', path.join(work, 'empty_known_hosts')]);
+    expect(r2.code).to.equal(2);
+    expect(r2.stderr).to.match(/no pinned host key for 127\.0\.0\.1:\d+ .*--known-host-key SHA256/);
+  });
+
+  it('--dry-run lists the steps and targets without connecting', async () => {
+    const r = await validate(['--known-host-key', sshd.hostKeyFingerprint, '--dry-run', '--json']);
+    expect(r.code, r.stderr).to.equal(0);
+    const plan = JSON.parse(r.stdout) as { kind: string; targets: string[]; steps: { name: string }[] };
+    expect(plan.kind).to.equal('validate');
+    expect(plan.targets).to.deep.equal([target]);
+    expect(plan.steps.map((s) => s.name)).to.include('Install');
+  });
+});
