@@ -18,12 +18,12 @@ interface Run {
 }
 
 function runScript(args: string[], env: NodeJS.ProcessEnv, asUser?: number): Promise<Run> {
-  const [cmd, argv] =
+  const [cmd, argv]: [string, string[]] =
     asUser === undefined
       ? ['bash', [SCRIPT, ...args]]
       : ['setpriv', [`--reuid=${asUser}`, `--regid=${asUser}`, '--clear-groups', 'bash', SCRIPT, ...args]];
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, argv as string[], {
+    const child = spawn(cmd, argv, {
       env: { PATH: process.env.PATH, HOME: os.tmpdir(), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
