@@ -10,7 +10,7 @@ import type { Logger } from '../log/logger.js';
 import { createProgress } from '../log/progress.js';
 import type { ReleaseStore, StoredAsset, StoredRelease } from '../store/types.js';
 import { mapLimit } from './map-limit.js';
-import { withMarker } from './marker.js';
+import { draftTagName, withMarker } from './marker.js';
 import type { PlanAsset, PlanStep, PublishPlan } from './plan-types.js';
 import type { RetryOptions } from './retry.js';
 import { uploadProblem, uploadVerified } from './upload.js';
@@ -69,7 +69,7 @@ async function openDraft(plan: PublishPlan, o: ApplyPublishOptions): Promise<Sto
     }
   }
   const draft = await store.createDraft({
-    tag: plan.tag,
+    tag: draftTagName(plan.tag),
     commit: plan.commit,
     name: plan.tag,
     body: withMarker(body, { tag: plan.tag, commit: plan.commit }),
@@ -182,6 +182,7 @@ async function swapAndPublish(
   }
   try {
     const published = await store.publish(draft, {
+      tag: plan.tag,
       prerelease: plan.flags.prerelease,
       makeLatest: plan.flags.makeLatest,
     });

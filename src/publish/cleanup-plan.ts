@@ -35,6 +35,7 @@ function guard(tag: string, replace: readonly string[], force: boolean): void {
 export interface DeleteFacts {
   store: string;
   tag: string;
+  /** The releases of the tag, and krel's drafts for it. */
   releases: StoredRelease[];
   tagCommit: string | undefined;
   withTag: boolean;
@@ -44,7 +45,7 @@ export interface DeleteFacts {
 
 export function buildDeletePlan(f: DeleteFacts): CleanupPlan {
   guard(f.tag, f.replace, f.force);
-  const mine = f.releases.filter((r) => r.tag === f.tag);
+  const mine = f.releases;
   for (const r of mine) {
     if (r.immutable) throw new RefusedError(`release ${f.tag} is immutable and cannot be deleted`);
   }

@@ -5,6 +5,7 @@ import type { ReleaseStore } from '../store/types.js';
 import { resolveTag } from '../tag/index.js';
 import { resolveCommit } from './commit.js';
 import { gatherLocalAssets } from './local-assets.js';
+import { isForTag } from './marker.js';
 import { readNotesFile } from './notes.js';
 import type { PublishFacts } from './plan.js';
 
@@ -31,7 +32,7 @@ export async function gatherPublishFacts(o: GatherOptions): Promise<PublishFacts
     logger.info(i.description);
     return i;
   });
-  const releases = (await store.listReleases()).filter((r) => r.tag === tag.tag);
+  const releases = (await store.listReleases()).filter((r) => isForTag(r, tag.tag));
   const tagCommit = await store.tagCommit(tag.tag);
   const local = await logger.step('assets', async () => {
     const l = await gatherLocalAssets(o.dist ?? config.out, o.signal);

@@ -17,6 +17,19 @@ export function parseMarker(body: string | undefined | null): DraftMarker | unde
   return m === null ? undefined : { tag: m[1]!, commit: m[2]! };
 }
 
+/**
+ * The tag name a draft is created under: GitHub refuses a second release of a tag (drafts included) while the
+ * old one exists, so the draft takes a temporary name and is renamed to the real tag when it is published.
+ */
+export function draftTagName(tag: string): string {
+  return `krel-draft/${tag}`;
+}
+
+/** Is this release of `tag`, or krel's draft for it? */
+export function isForTag(release: { tag: string; body: string }, tag: string): boolean {
+  return release.tag === tag || parseMarker(release.body)?.tag === tag;
+}
+
 export function withMarker(body: string, m: DraftMarker): string {
   return `${body.trimEnd()}\n\n${formatMarker(m)}\n`;
 }

@@ -17,7 +17,7 @@ export interface PublishFacts {
   latest: boolean | 'legacy';
   commit: ResolvedCommit;
   local: LocalAssets;
-  /** Every release (published or draft) whose tag is the tag being published. */
+  /** Every release (published or draft) of the tag being published, and krel's drafts for it. */
   releases: StoredRelease[];
   /** The commit the git tag points at now, if the tag exists. */
   tagCommit: string | undefined;
@@ -37,7 +37,7 @@ export function buildPublishPlan(f: PublishFacts): PublishPlan {
   if (f.store.canWrite === false)
     refusals.push(`the credentials cannot write releases to ${f.store.description}`);
 
-  const published = f.releases.find((r) => !r.draft);
+  const published = f.releases.find((r) => !r.draft && r.tag === tag);
   const drafts = f.releases.filter((r) => r.draft);
   const foreign = drafts.filter((d) => parseMarker(d.body)?.tag !== tag);
   const own = drafts.filter((d) => parseMarker(d.body)?.tag === tag);

@@ -184,14 +184,16 @@ class DirStore implements ReleaseStore {
     const meta = await readJson<ReleaseMeta>(path.join(dir, META_FILE));
     if (meta === undefined) throw new ApplyError(`draft ${release.id} has no metadata in ${dir}`);
     if (!meta.draft) return this.toRelease(meta, dir, await this.readAssets(dir));
-    const target = this.l.releaseDir(meta.tag);
+    const tag = req.tag ?? meta.tag;
+    const target = this.l.releaseDir(tag);
     if (await exists(target)) {
       throw new ApplyError(
-        `cannot publish draft ${release.id}: a release ${meta.tag} already exists at ${target}`,
+        `cannot publish draft ${release.id}: a release ${tag} already exists at ${target}`,
       );
     }
     const published: ReleaseMeta = {
       ...meta,
+      tag,
       draft: false,
       prerelease: req.prerelease,
       makeLatest: req.makeLatest,

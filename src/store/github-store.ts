@@ -173,7 +173,7 @@ export class GitHubStore implements ReleaseStore {
   async publish(release: StoredRelease, req: PublishRequest): Promise<StoredRelease> {
     return this.release(
       await this.api.updateRelease(Number(release.id), {
-        tag_name: release.tag,
+        tag_name: req.tag ?? release.tag,
         draft: false,
         prerelease: req.prerelease,
         make_latest: req.prerelease ? 'false' : req.makeLatest,

@@ -11,6 +11,9 @@ import { RefusedError, UsageError } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
 import { addSecret } from '../log/redact.js';
 import { createDirStore } from './dir-store.js';
+import { DEFAULT_API_URL } from './github-client.js';
+import { createGitHubStore } from './github-store.js';
+import { msFromEnv } from './tuning.js';
 import type { ReleaseStore } from './types.js';
 
 export type StoreSpec = { kind: 'github' } | { kind: 'dir'; root: string };
@@ -62,9 +65,18 @@ export function createStore(
     opts.store !== undefined ? parseStoreSpec(opts.store, opts.cwd ?? process.cwd()) : config.release.store;
   const repo = storeRepo(config, env);
   if (spec.kind === 'dir') return createDirStore({ root: spec.root, repo });
-  const token = githubToken(env);
-  const apiUrl = env.GITHUB_API_URL || 'https://api.github.com';
+  const [owner = '', name = ''] = repo.split('/');
+  const apiUrl = env.GITHUB_API_URL || DEFAULT_API_URL;
   logger.debug(`github ${repo} at ${apiUrl}`);
-  void token;
-  throw new UsageError('the github store is not available in this build yet: use --store dir:PATH');
+  const retryBase = msFromEnv(env, 'KREL_RETRY_BASE_MS');
+  const spacing = msFromEnv(env, 'KREL_GITHUB_WRITE_SPACING_MS');
+  return createGitHubStore({
+    owner,
+    repo: name,
+    token: githubToken(env),
+    apiUrl,
+    logger,
+    ...(retryBase !== undefined ? { retryBaseMs: retryBase, uploadBaseDelayMs: retryBase } : {}),
+    ...(spacing !== undefined ? { writeSpacingMs: spacing } : {}),
+  });
 }

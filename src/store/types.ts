@@ -66,6 +66,11 @@ export interface UploadRequest {
 }
 
 export interface PublishRequest {
+  /**
+   * The tag the release is published under. Drafts are created under a temporary tag name (GitHub refuses a
+   * second release of a tag, even as a draft), so publishing renames; absent: keep the draft's tag.
+   */
+  tag?: string;
   prerelease: boolean;
   makeLatest: 'true' | 'false' | 'legacy';
 }

@@ -6,8 +6,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDirStore } from '../../src/store/dir-store.js';
 import { formatMarker } from '../../src/publish/marker.js';
-import { KREL_BIN, REPO_ROOT, baseEnv } from '../support/cli.js';
-import { type Project, makeProject, sha256, snapshotTree } from '../publish/project.js';
+import { KREL_BIN, baseEnv } from '../support/cli.js';
+import { type Project, buildCli, makeProject, sha256, snapshotTree } from '../publish/project.js';
 
 const REL = 'kontainapp/km/releases';
 
@@ -15,9 +15,7 @@ describe('krel publish to a local store (dir:PATH)', function () {
   this.timeout(120_000);
   let p: Project;
   let store: string;
-  before(() => {
-    execFileSync('npm', ['run', 'build', '--silent'], { cwd: REPO_ROOT, stdio: 'ignore' });
-  });
+  before(buildCli);
   beforeEach(() => {
     p = makeProject({ store: 'dir:store' });
     store = path.join(p.dir, 'store');

@@ -1,10 +1,19 @@
 /** A throwaway krel project for publish tests: a git checkout with two commits, krel.json and a dist/. */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type RunResult, runKrel } from '../support/cli.js';
+import { KREL_BIN, REPO_ROOT, type RunResult, runKrel } from '../support/cli.js';
 
 export interface ProjectOptions {
   store: string;
@@ -108,4 +117,10 @@ export function expectNoToken(r: RunResult, token: string): void {
   ] as const) {
     if (text.includes(token)) throw new Error(`the token appears in ${name}`);
   }
+}
+
+/** Build the CLI the tests run. tsc emits even when an unrelated file has a type error, so only the output counts. */
+export function buildCli(): void {
+  spawnSync('npm', ['run', 'build', '--silent'], { cwd: REPO_ROOT, stdio: 'ignore' });
+  if (!existsSync(KREL_BIN)) throw new Error(`npm run build did not produce ${KREL_BIN}`);
 }

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { applyCleanupPlan } from '../../publish/cleanup-apply.js';
 import { buildDeletePlan, type CleanupPlan } from '../../publish/cleanup-plan.js';
 import { formatCleanupPlan } from '../../publish/cleanup-render.js';
+import { isForTag } from '../../publish/marker.js';
 import { createStore } from '../../store/index.js';
 import type { ReleaseStore } from '../../store/types.js';
 import { checkTag } from '../../tag/index.js';
@@ -25,7 +26,7 @@ async function run(ctx: CommandContext, tagArg: string, flags: DeleteFlags): Pro
   const plan = buildDeletePlan({
     store: info.description,
     tag,
-    releases: (await store.listReleases()).filter((r) => r.tag === tag),
+    releases: (await store.listReleases()).filter((r) => isForTag(r, tag)),
     tagCommit: flags.tag === true ? await store.tagCommit(tag) : undefined,
     withTag: flags.tag === true,
     replace: config.release.replace,

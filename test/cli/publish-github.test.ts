@@ -1,0 +1,323 @@
+/**
+ * `krel publish` against the GitHub emulator through the real CLI: the tag rules, the all-or-nothing
+ * contract under faults, resume after SIGKILL, SIGINT cleanup, and no token in any output.
+ */
+import { expect } from 'chai';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { GitHubEmulator } from '../support/github-emulator/index.js';
+import { fakeSha } from '../support/github-emulator/index.js';
+import { TEST_TOKEN, emulatorStore, useGitHubEmulator } from '../support/github-emulator/testing.js';
+import { KREL_BIN, type RunResult, baseEnv } from '../support/cli.js';
+import { type Project, buildCli, expectNoToken, makeProject, sha256 } from '../publish/project.js';
+
+const C1 = fakeSha('kontainapp/km#1');
+const C2 = fakeSha('kontainapp/km#2');
+
+function env(gh: GitHubEmulator, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    GITHUB_API_URL: gh.apiUrl,
+    GITHUB_TOKEN: gh.token,
+    KREL_RETRY_BASE_MS: '10',
+    KREL_GITHUB_WRITE_SPACING_MS: '0',
+    ...extra,
+  };
+}
+
+const repoOf = (gh: GitHubEmulator) => gh.state.repos[0]!;
+const releasesOf = (gh: GitHubEmulator, tag: string) => repoOf(gh).releases.filter((r) => r.tagName === tag);
+const uploadsOf = (gh: GitHubEmulator, from = 0) =>
+  gh.requests.slice(from).filter((r) => r.listener === 'uploads' && r.method === 'POST');
+const uploadedName = (url: string): string => new URL(url, 'http://x').searchParams.get('name') ?? '';
+
+/** The release as GitHub holds it, with each asset's bytes: for "exactly as it was" comparisons. */
+function snapshotRelease(gh: GitHubEmulator, tag: string): unknown {
+  const r = releasesOf(gh, tag).find((x) => !x.draft);
+  if (r === undefined) return undefined;
+  return {
+    ...r,
+    assets: r.assets.map((a) => ({
+      ...a,
+      bytes: a.file === undefined ? null : sha256(readFileSync(a.file)),
+    })),
+    tag: repoOf(gh).refs.get(`refs/tags/${tag}`),
+  };
+}
+
+describe('krel publish to GitHub (emulator)', function () {
+  this.timeout(120_000);
+  const emu = useGitHubEmulator({ repos: [{ owner: 'kontainapp', repo: 'km', commits: [C1, C2] }] });
+  let p: Project;
+  const results: RunResult[] = [];
+  const run = async (args: string[], extra: NodeJS.ProcessEnv = {}): Promise<RunResult> => {
+    const r = await p.run(args, env(emu.gh, extra));
+    results.push(r);
+    return r;
+  };
+
+  before(buildCli);
+  beforeEach(() => {
+    p = makeProject({ store: 'github', uploadConcurrency: 2 });
+    results.length = 0;
+  });
+  afterEach(() => {
+    // No token string in stdout or stderr of any publish run.
+    for (const r of results) expectNoToken(r, TEST_TOKEN);
+    p.cleanup();
+  });
+
+  it('publishing v0.1-test twice leaves one release with the second assets and the tag on the new commit', async () => {
+    const { gh } = emu;
+    p.writeDist({ 'kontain.tar.gz': 'first\n', 'first-only.bin': 'x\n' });
+    const r1 = await run(['publish', '--commit', C1], { RELEASE_TAG: 'v0.1-test' });
+    expect(r1.code, r1.stderr).to.equal(0);
+    p.writeDist({ 'kontain.tar.gz': 'second\n' });
+    const r2 = await run(['publish', '--json'], { RELEASE_TAG: 'v0.1-test', GITHUB_SHA: C2 });
+    expect(r2.code, r2.stderr).to.equal(0);
+    const rels = releasesOf(gh, 'v0.1-test');
+    expect(rels).to.have.length(1);
+    const rel = rels[0]!;
+    expect(rel).to.include({ draft: false, prerelease: true, targetCommitish: C2 });
+    expect(rel.assets.map((a) => a.name).sort()).to.deep.equal(['SHA256SUMS', 'kontain.tar.gz']);
+    const core = rel.assets.find((a) => a.name === 'kontain.tar.gz')!;
+    expect(core.digest).to.equal(`sha256:${sha256('second\n')}`);
+    expect(repoOf(gh).refs.get('refs/tags/v0.1-test')).to.equal(C2);
+    const out = JSON.parse(r2.stdout) as {
+      url: string;
+      id: string;
+      action: string;
+      assets: { url: string }[];
+    };
+    expect(out).to.include({ action: 'replace', id: String(rel.id) });
+    expect(out.assets.every((a) => a.url.startsWith(gh.downloadsUrl))).to.equal(true);
+    // Every public download was checked without a token.
+    expect(gh.requests.filter((r) => r.listener === 'web' && r.status === 200).length).to.be.at.least(2);
+  });
+
+  it('a non-replace tag that already has a release fails with exit 3 and makes no write request', async () => {
+    const { gh } = emu;
+    p.writeDist({ 'kontain.tar.gz': 'beta\n' });
+    expect((await run(['publish'], { RELEASE_TAG: 'v0.9-beta', GITHUB_SHA: C1 })).code).to.equal(0);
+    const seen = gh.requests.length;
+    const before = snapshotRelease(gh, 'v0.9-beta');
+    const r = await run(['publish'], { RELEASE_TAG: 'v0.9-beta', GITHUB_SHA: C2 });
+    expect(r.code).to.equal(3);
+    expect(r.stderr).to.match(/release v0.9-beta already exists/);
+    expect(gh.requests.slice(seen).filter((x) => x.write)).to.deep.equal([]);
+    expect(gh.requests.length).to.be.greaterThan(seen); // it did look
+    expect(snapshotRelease(gh, 'v0.9-beta')).to.deep.equal(before);
+  });
+
+  it('a tag without the leading v fails with exit 2 before any request', async () => {
+    p.writeDist({ 'kontain.tar.gz': 'x\n' });
+    const r = await run(['publish'], { RELEASE_TAG: '0.9-beta' });
+    expect(r.code).to.equal(2);
+    expect(emu.gh.requests).to.deep.equal([]);
+  });
+
+  it('--dry-run shows the plan and makes zero write requests', async () => {
+    p.writeDist({ 'kontain.tar.gz': 'x\n' });
+    const r = await run(['publish', '--dry-run', '--json', '--commit', C2]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect((JSON.parse(r.stdout) as { action: string }).action).to.equal('create');
+    expect(emu.gh.writes()).to.deep.equal([]);
+  });
+
+  it('with the 2nd upload failing with 502 and the 3rd dropping the connection, publish completes with verified digests', async () => {
+    const { gh } = emu;
+    p.writeDist({
+      'kontain.tar.gz': 'core\n',
+      'kontain-node.tar.gz': 'node\n',
+      'kontain-python.tar.gz': 'py\n',
+    });
+    const f502 = gh.faults.add({ route: 'uploadReleaseAsset', nth: 2, kind: { status: 502 } });
+    const fdrop = gh.faults.add({ route: 'uploadReleaseAsset', nth: 3, kind: 'drop' });
+    const r = await run(['publish', '--commit', C2]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(f502.fired).to.equal(1);
+    expect(fdrop.fired).to.equal(1);
+    const rel = releasesOf(gh, 'v0.1-test');
+    expect(rel).to.have.length(1);
+    for (const name of ['kontain.tar.gz', 'kontain-node.tar.gz', 'kontain-python.tar.gz', 'SHA256SUMS']) {
+      const a = rel[0]!.assets.filter((x) => x.name === name);
+      expect(a, name).to.have.length(1);
+      expect(a[0]!.state).to.equal('uploaded');
+      expect(a[0]!.digest).to.equal(`sha256:${sha256(readFileSync(path.join(p.dist, name)))}`);
+    }
+  });
+
+  it('uploads failing permanently during a replace leave the old release exactly as it was and no draft', async () => {
+    const { gh } = emu;
+    p.writeDist({ 'kontain.tar.gz': 'old\n' });
+    expect((await run(['publish', '--commit', C1])).code).to.equal(0);
+    const before = snapshotRelease(gh, 'v0.1-test');
+    p.writeDist({ 'kontain.tar.gz': 'new\n' });
+    gh.faults.add({ route: 'uploadReleaseAsset', nth: 1, times: 1000, kind: { status: 502 } });
+    const r = await run(['publish', '--commit', C2]);
+    expect(r.code).to.equal(4);
+    expect(r.stderr).to.match(/old release \d+ is untouched, the draft \d+ was deleted/);
+    expect(snapshotRelease(gh, 'v0.1-test')).to.deep.equal(before);
+    expect(repoOf(gh).releases.filter((x) => x.draft)).to.deep.equal([]);
+  });
+
+  it('a publish killed mid-upload (SIGKILL) is finished by a rerun without re-uploading matching assets', async () => {
+    const { gh } = emu;
+    p = makeProject({ store: 'github', uploadConcurrency: 1 });
+    p.writeDist({ 'kontain.tar.gz': 'core\n', 'zz-big.bin': Buffer.alloc(256 * 1024 * 1024, 1) });
+    const child = spawn(process.execPath, [KREL_BIN, '--config', p.config, 'publish', '--commit', C2], {
+      cwd: p.dir,
+      env: { ...baseEnv(), ...env(gh) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const killed = await new Promise<NodeJS.Signals | null>((resolve) => {
+      const poll = setInterval(() => {
+        const draft = repoOf(gh).releases.find((x) => x.draft);
+        if (draft?.assets.some((a) => a.name === 'zz-big.bin' && a.state === 'starter')) {
+          clearInterval(poll);
+          child.kill('SIGKILL');
+        }
+      }, 1);
+      child.on('close', (_c, sig) => {
+        clearInterval(poll);
+        resolve(sig);
+      });
+    });
+    results.push({ code: null, signal: killed, stdout: '', stderr });
+    expect(killed, stderr).to.equal('SIGKILL');
+    const draft = repoOf(gh).releases.find((x) => x.draft)!;
+    expect(draft.assets.find((a) => a.name === 'kontain.tar.gz')?.state).to.equal('uploaded');
+    const seen = gh.requests.length;
+    const r = await run(['publish', '--commit', C2]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stderr).to.match(/resuming krel's draft/);
+    const again = uploadsOf(gh, seen).map((x) => uploadedName(x.url));
+    expect(again).not.to.include('kontain.tar.gz');
+    expect(again).to.include('zz-big.bin');
+    const rel = releasesOf(gh, 'v0.1-test');
+    expect(rel).to.have.length(1);
+    expect(rel[0]!.draft).to.equal(false);
+    expect(rel[0]!.id).to.equal(draft.id);
+    expect(rel[0]!.assets.map((a) => `${a.name}:${a.state}`).sort()).to.deep.equal([
+      'SHA256SUMS:uploaded',
+      'kontain.tar.gz:uploaded',
+      'zz-big.bin:uploaded',
+    ]);
+  });
+
+  it('SIGINT during uploads deletes the draft, exits 130 and leaves the old release untouched', async () => {
+    const { gh } = emu;
+    p = makeProject({ store: 'github', uploadConcurrency: 1 });
+    p.writeDist({ 'kontain.tar.gz': 'old\n' });
+    expect((await run(['publish', '--commit', C1])).code).to.equal(0);
+    const before = snapshotRelease(gh, 'v0.1-test');
+    p.writeDist({ 'kontain.tar.gz': 'new\n', 'zz-big.bin': Buffer.alloc(256 * 1024 * 1024, 2) });
+    const child = spawn(process.execPath, [KREL_BIN, '--config', p.config, 'publish', '--commit', C2], {
+      cwd: p.dir,
+      env: { ...baseEnv(), ...env(gh) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => {
+      const poll = setInterval(() => {
+        const draft = repoOf(gh).releases.find((x) => x.draft);
+        if (draft?.assets.some((a) => a.name === 'zz-big.bin' && a.state === 'starter')) {
+          clearInterval(poll);
+          child.kill('SIGINT');
+        }
+      }, 1);
+      child.on('close', (c) => {
+        clearInterval(poll);
+        resolve(c);
+      });
+    });
+    results.push({ code, signal: null, stdout: '', stderr });
+    expect(code, stderr).to.equal(130);
+    expect(repoOf(gh).releases.filter((x) => x.draft)).to.deep.equal([]);
+    expect(snapshotRelease(gh, 'v0.1-test')).to.deep.equal(before);
+  });
+
+  it('a draft of the tag that krel did not make is refused with exit 3 and no write', async () => {
+    const { gh } = emu;
+    await emulatorStore(gh).createDraft({
+      tag: 'v0.1-test',
+      commit: C2,
+      name: 'mine',
+      body: 'by hand',
+      prerelease: true,
+    });
+    const seen = gh.requests.length;
+    p.writeDist({ 'kontain.tar.gz': 'x\n' });
+    const r = await run(['publish', '--commit', C2]);
+    expect(r.code).to.equal(3);
+    expect(r.stderr).to.match(/krel did not make/);
+    expect(gh.requests.slice(seen).filter((x) => x.write)).to.deep.equal([]);
+  });
+
+  it('a missing token is refused (exit 3) and a rejected one too, without printing it', async () => {
+    p.writeDist({ 'kontain.tar.gz': 'x\n' });
+    const none = await run(['publish'], { GITHUB_TOKEN: '' });
+    expect(none.code).to.equal(3);
+    expect(none.stderr).to.match(/no GitHub token: set GITHUB_RELEASE_TOKEN/);
+    const wrong = 'ghp_wrongToken00000000000000000000000000';
+    const bad = await run(['publish', '--commit', C2], { GITHUB_TOKEN: wrong });
+    expect(bad.code).to.be.oneOf([3]);
+    expectNoToken(bad, wrong);
+    expect(emu.gh.writes()).to.deep.equal([]);
+  });
+
+  it('GITHUB_RELEASE_TOKEN is preferred over GITHUB_TOKEN', async () => {
+    p.writeDist({ 'kontain.tar.gz': 'x\n' });
+    const r = await run(['publish', '--commit', C2], {
+      GITHUB_RELEASE_TOKEN: emu.gh.token,
+      GITHUB_TOKEN: 'ghp_wrongToken00000000000000000000000000',
+    });
+    expect(r.code, r.stderr).to.equal(0);
+  });
+
+  it('the release body is release-notes/<tag>.md when present, with the krel draft marker', async () => {
+    execFileSync('sh', [
+      '-c',
+      `mkdir -p ${p.dir}/release-notes && printf 'Hand-written notes\\n' > ${p.dir}/release-notes/v0.9-beta.md`,
+    ]);
+    p.writeDist({ 'kontain.tar.gz': 'x\n' });
+    const r = await run(['publish', '--commit', C2], { RELEASE_TAG: 'v0.9-beta' });
+    expect(r.code, r.stderr).to.equal(0);
+    const rel = releasesOf(emu.gh, 'v0.9-beta')[0]!;
+    expect(rel.body).to.match(/^Hand-written notes\n/);
+    expect(rel.body).to.include(`<!-- krel:draft tag=v0.9-beta commit=${C2} -->`);
+    expect(rel).to.include({ prerelease: true });
+  });
+});
+
+describe('krel publish to GitHub with generated notes and immutable releases (emulator)', function () {
+  this.timeout(120_000);
+  const emu = useGitHubEmulator({
+    repos: [{ owner: 'kontainapp', repo: 'km', commits: [C1, C2], immutableReleases: true }],
+  });
+  let p: Project;
+  beforeEach(() => (p = makeProject({ store: 'github', generateNotes: true })));
+  afterEach(() => p.cleanup());
+
+  it('a replace tag in a repository with immutable releases is refused with exit 3 and no write', async () => {
+    p.writeDist({ 'kontain.tar.gz': 'x\n' });
+    const r = await p.run(['publish', '--commit', C2], env(emu.gh));
+    expect(r.code).to.equal(3);
+    expect(r.stderr).to.match(/immutable.*burn the tag/);
+    expect(emu.gh.writes()).to.deep.equal([]);
+    expectNoToken(r, TEST_TOKEN);
+  });
+
+  it('without a notes file the body is generated by GitHub (generateNotes)', async () => {
+    p.writeDist({ 'kontain.tar.gz': 'x\n' });
+    const r = await p.run(['publish', '--commit', C2], env(emu.gh, { RELEASE_TAG: 'v1.0.0' }));
+    expect(r.code, r.stderr).to.equal(0);
+    expect(emu.gh.requests.some((x) => x.route === 'repos/generate-release-notes')).to.equal(true);
+    const rel = releasesOf(emu.gh, 'v1.0.0')[0]!;
+    expect(rel).to.include({ draft: false, prerelease: false });
+    expect(repoOf(emu.gh).latestReleaseId).to.equal(rel.id);
+  });
+});
