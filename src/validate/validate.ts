@@ -56,7 +56,7 @@ export interface ApplyValidateOptions {
   targets: readonly TargetSpec[];
   logger: Logger;
   defaultTimeoutSec: number;
-  /** Timeout multiplier; default: 4 on targets whose details say accelerator=tcg, else 1. */
+  /** Timeout multiplier; default: the target's timeScale (4 on TCG VMs), else 1. */
   timeoutScale?: number;
   /** Targets validated at once. Default 2. */
   concurrency?: number;
@@ -127,7 +127,8 @@ async function validateTarget(
     );
     const fwd = await forwardIn(conn, serverPort);
     try {
-      const scale = opts.timeoutScale ?? (t.details.accelerator === 'tcg' ? TCG_TIMEOUT_SCALE : 1);
+      const scale =
+        opts.timeoutScale ?? t.timeScale ?? (t.details.accelerator === 'tcg' ? TCG_TIMEOUT_SCALE : 1);
       if (scale !== 1) log.info(`step timeouts scaled x${scale} (${t.details.accelerator ?? 'slow target'})`);
       const steps = await runSteps({
         conn,

@@ -127,6 +127,84 @@ describe('krel validate --host (real sshd, GettingStarted.md)', function () {
     expect(r2.stderr).to.match(/no pinned host key for 127\.0\.0\.1:\d+ .*--known-host-key SHA256/);
   });
 
+  it('after publish, --release TAG installs that release from the local store, not from dist/', async () => {
+    const project = mkdtempSync(path.join(os.tmpdir(), 'krel-release-project-'));
+    try {
+      const git = (...args: string[]): string =>
+        execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], {
+          cwd: project,
+          encoding: 'utf8',
+        }).trim();
+      git('init', '-q');
+      git('commit', '-q', '--allow-empty', '-m', 'release');
+      const example = JSON.parse(
+        readFileSync(path.join(REPO_ROOT, 'examples/kontain/krel.json'), 'utf8'),
+      ) as {
+        archives: unknown[];
+      };
+      const config = path.join(project, 'krel.json');
+      writeFileSync(
+        config,
+        JSON.stringify({
+          repo: 'kontainapp/km',
+          source: path.join(REPO_ROOT, 'examples/kontain/build'),
+          archives: example.archives,
+          release: { store: 'dir:store', generateNotes: false },
+          validate: {
+            doc: path.join(REPO_ROOT, 'km-releases/GettingStarted.md'),
+            installScript: path.join(REPO_ROOT, 'km-releases/kontain-install.sh'),
+          },
+        }),
+      );
+      const env = { RELEASE_TAG: 'v0.2-beta' };
+      const made = await runKrel(['make', '--config', config], { cwd: project, env });
+      expect(made.code, made.stderr).to.equal(0);
+      const published = await runKrel(['publish', '--config', config, '--commit', git('rev-parse', 'HEAD')], {
+        cwd: project,
+        env,
+      });
+      expect(published.code, published.stderr).to.equal(0);
+      rmSync(path.join(project, 'dist'), { recursive: true });
+      const r = await runKrel(
+        [
+          'validate',
+          '--config',
+          config,
+          '--release',
+          'v0.2-beta',
+          '--host',
+          target,
+          '--identity',
+          sshd.identityFile,
+          '--known-host-key',
+          sshd.hostKeyFingerprint,
+        ],
+        { cwd: project, timeoutMs: 170_000 },
+      );
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stderr).to.include('release v0.2-beta from the local store');
+      expect(r.stderr).to.include('Installed Kontain v0.2-beta in /opt/kontain');
+      const missing = await runKrel(
+        [
+          'validate',
+          '--config',
+          config,
+          '--release',
+          'v0.3',
+          '--host',
+          target,
+          '--identity',
+          sshd.identityFile,
+        ],
+        { cwd: project },
+      );
+      expect(missing.code).to.equal(2);
+      expect(missing.stderr).to.match(/no release v0\.3 in the local store/);
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
+  });
+
   it('--dry-run lists the steps and targets without connecting', async () => {
     const r = await validate(['--known-host-key', sshd.hostKeyFingerprint, '--dry-run', '--json']);
     expect(r.code, r.stderr).to.equal(0);
