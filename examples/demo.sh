@@ -23,3 +23,31 @@ try=$(mktemp -d)
 trap 'rm -rf -- "$try"' EXIT
 tar -C "$try" -xzf dist/kontain.tar.gz
 "$try/bin/km" "$try/tests/hello_test.km" Hello World
+
+# --- publish: the example as a release in a local store (.krel-store/, gitignored) ----------------------
+# The store is laid out like GitHub's download URLs: .krel-store/<owner>/<repo>/releases/download/<tag>/<asset>.
+# Same tag rules and executor as GitHub: a draft, verified uploads, then one rename makes the release visible.
+store=.krel-store
+publish() { RELEASE_TAG=$1 "${KREL[@]}" publish --config examples/kontain/krel.json --store "dir:$store" --dist dist "${@:2}"; }
+
+section "krel publish --dry-run: the plan (nothing is written)"
+publish v0.1-test --dry-run
+
+section "krel publish: v0.1-test to the local store $store"
+publish v0.1-test
+section "the release, as a user downloads it"
+ls -l "$store/kontainapp/km/releases/download/v0.1-test"
+(cd "$store/kontainapp/km/releases/download/v0.1-test" && sha256sum -c SHA256SUMS)
+
+section "v0.1-test is a replace tag: publishing again replaces the release (--json output)"
+publish v0.1-test --json
+
+section "v0.9-beta is not: the first publish creates it, the second is refused with exit 3"
+"${KREL[@]}" delete v0.9-beta --force --config examples/kontain/krel.json --store "dir:$store" >/dev/null 2>&1 || true
+publish v0.9-beta
+set +e
+publish v0.9-beta 2>&1 | tail -n 1
+status=${PIPESTATUS[0]}
+set -e
+echo "exit code: $status"
+[[ $status -eq 3 ]]

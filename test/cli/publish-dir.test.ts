@@ -1,13 +1,19 @@
 /** `krel publish`, `delete` and `prune` against the local release store, through the real CLI. */
 import { expect } from 'chai';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDirStore } from '../../src/store/dir-store.js';
 import { formatMarker } from '../../src/publish/marker.js';
-import { KREL_BIN, baseEnv } from '../support/cli.js';
-import { type Project, buildCli, makeProject, sha256, snapshotTree } from '../publish/project.js';
+import {
+  type Project,
+  buildCli,
+  makeProject,
+  runAndSignalWhen,
+  sha256,
+  snapshotTree,
+} from '../publish/project.js';
 
 const REL = 'kontainapp/km/releases';
 
@@ -211,29 +217,11 @@ describe('krel publish to a local store (dir:PATH)', function () {
     p.writeDist({ 'kontain.tar.gz': 'old\n' });
     expect((await p.run(['publish', '--commit', p.commits[0]])).code).to.equal(0);
     const before = snapshotTree(store);
-    p.writeDist({ 'kontain.tar.gz': 'new\n', 'zz-big.bin': Buffer.alloc(512 * 1024 * 1024, 7) });
-    const child = spawn(process.execPath, [KREL_BIN, '--config', p.config, 'publish'], {
-      cwd: p.dir,
-      env: baseEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const code = await new Promise<number | null>((resolve) => {
-      const poll = setInterval(() => {
-        const uploading = drafts().some((d) => existsSync(dl(d, '.upload/zz-big.bin')));
-        if (uploading) {
-          clearInterval(poll);
-          child.kill('SIGINT');
-        }
-      }, 2);
-      child.on('close', (c) => {
-        clearInterval(poll);
-        resolve(c);
-      });
-    });
-    expect(code, stderr).to.equal(130);
-    expect(stderr).to.match(/draft .* was deleted/);
+    p.writeDist({ 'kontain.tar.gz': 'new\n', 'zz-big.bin': Buffer.alloc(256 * 1024 * 1024, 7) });
+    const uploading = (): boolean => drafts().some((d) => existsSync(dl(d, '.upload/zz-big.bin')));
+    const r = await runAndSignalWhen(p, ['publish'], {}, 'SIGINT', uploading);
+    expect(r.code, r.stderr).to.equal(130);
+    expect(r.stderr).to.match(/draft .* was deleted/);
     expect(snapshotTree(store)).to.deep.equal(before);
   });
 });

@@ -3,14 +3,21 @@
  * contract under faults, resume after SIGKILL, SIGINT cleanup, and no token in any output.
  */
 import { expect } from 'chai';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { GitHubEmulator } from '../support/github-emulator/index.js';
 import { fakeSha } from '../support/github-emulator/index.js';
 import { TEST_TOKEN, emulatorStore, useGitHubEmulator } from '../support/github-emulator/testing.js';
-import { KREL_BIN, type RunResult, baseEnv } from '../support/cli.js';
-import { type Project, buildCli, expectNoToken, makeProject, sha256 } from '../publish/project.js';
+import type { RunResult } from '../support/cli.js';
+import {
+  type Project,
+  buildCli,
+  expectNoToken,
+  makeProject,
+  runAndSignalWhen,
+  sha256,
+} from '../publish/project.js';
 
 const C1 = fakeSha('kontainapp/km#1');
 const C2 = fakeSha('kontainapp/km#2');
@@ -165,28 +172,13 @@ describe('krel publish to GitHub (emulator)', function () {
     const { gh } = emu;
     p = makeProject({ store: 'github', uploadConcurrency: 1 });
     p.writeDist({ 'kontain.tar.gz': 'core\n', 'zz-big.bin': Buffer.alloc(256 * 1024 * 1024, 1) });
-    const child = spawn(process.execPath, [KREL_BIN, '--config', p.config, 'publish', '--commit', C2], {
-      cwd: p.dir,
-      env: { ...baseEnv(), ...env(gh) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const killed = await new Promise<NodeJS.Signals | null>((resolve) => {
-      const poll = setInterval(() => {
-        const draft = repoOf(gh).releases.find((x) => x.draft);
-        if (draft?.assets.some((a) => a.name === 'zz-big.bin' && a.state === 'starter')) {
-          clearInterval(poll);
-          child.kill('SIGKILL');
-        }
-      }, 1);
-      child.on('close', (_c, sig) => {
-        clearInterval(poll);
-        resolve(sig);
-      });
-    });
-    results.push({ code: null, signal: killed, stdout: '', stderr });
-    expect(killed, stderr).to.equal('SIGKILL');
+    const bigStarted = (): boolean =>
+      repoOf(gh).releases.some(
+        (x) => x.draft && x.assets.some((a) => a.name === 'zz-big.bin' && a.state === 'starter'),
+      );
+    const killed = await runAndSignalWhen(p, ['publish', '--commit', C2], env(gh), 'SIGKILL', bigStarted);
+    results.push(killed);
+    expect(killed.signal, killed.stderr).to.equal('SIGKILL');
     const draft = repoOf(gh).releases.find((x) => x.draft)!;
     expect(draft.assets.find((a) => a.name === 'kontain.tar.gz')?.state).to.equal('uploaded');
     const seen = gh.requests.length;
@@ -214,28 +206,16 @@ describe('krel publish to GitHub (emulator)', function () {
     expect((await run(['publish', '--commit', C1])).code).to.equal(0);
     const before = snapshotRelease(gh, 'v0.1-test');
     p.writeDist({ 'kontain.tar.gz': 'new\n', 'zz-big.bin': Buffer.alloc(256 * 1024 * 1024, 2) });
-    const child = spawn(process.execPath, [KREL_BIN, '--config', p.config, 'publish', '--commit', C2], {
-      cwd: p.dir,
-      env: { ...baseEnv(), ...env(gh) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const code = await new Promise<number | null>((resolve) => {
-      const poll = setInterval(() => {
-        const draft = repoOf(gh).releases.find((x) => x.draft);
-        if (draft?.assets.some((a) => a.name === 'zz-big.bin' && a.state === 'starter')) {
-          clearInterval(poll);
-          child.kill('SIGINT');
-        }
-      }, 1);
-      child.on('close', (c) => {
-        clearInterval(poll);
-        resolve(c);
-      });
-    });
-    results.push({ code, signal: null, stdout: '', stderr });
-    expect(code, stderr).to.equal(130);
+    const bigStarted = (): boolean =>
+      repoOf(gh).releases.some(
+        (x) => x.draft && x.assets.some((a) => a.name === 'zz-big.bin' && a.state === 'starter'),
+      );
+    const r = await runAndSignalWhen(p, ['publish', '--commit', C2], env(gh), 'SIGINT', bigStarted);
+    results.push(r);
+    expect(r.code, r.stderr).to.equal(130);
+    expect(r.stderr).to.match(
+      /interrupted: uploads stopped, the draft \d+ was deleted, the old release \d+ is untouched/,
+    );
     expect(repoOf(gh).releases.filter((x) => x.draft)).to.deep.equal([]);
     expect(snapshotRelease(gh, 'v0.1-test')).to.deep.equal(before);
   });

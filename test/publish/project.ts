@@ -1,5 +1,5 @@
 /** A throwaway krel project for publish tests: a git checkout with two commits, krel.json and a dist/. */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   existsSync,
@@ -13,7 +13,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { KREL_BIN, REPO_ROOT, type RunResult, runKrel } from '../support/cli.js';
+import { KREL_BIN, REPO_ROOT, type RunResult, baseEnv, runKrel } from '../support/cli.js';
 
 export interface ProjectOptions {
   store: string;
@@ -123,4 +123,38 @@ export function expectNoToken(r: RunResult, token: string): void {
 export function buildCli(): void {
   spawnSync('npm', ['run', 'build', '--silent'], { cwd: REPO_ROOT, stdio: 'ignore' });
   if (!existsSync(KREL_BIN)) throw new Error(`npm run build did not produce ${KREL_BIN}`);
+}
+
+/**
+ * Run krel in the project and send `signal` as soon as `when()` holds (polled every millisecond): to kill or
+ * interrupt a publish in the middle of an upload.
+ */
+export function runAndSignalWhen(
+  p: Project,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  signal: NodeJS.Signals,
+  when: () => boolean,
+): Promise<RunResult> {
+  const child = spawn(process.execPath, [KREL_BIN, '--config', p.config, ...args], {
+    cwd: p.dir,
+    env: { ...baseEnv(), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  return new Promise((resolve) => {
+    const poll = setInterval(() => {
+      if (when()) {
+        clearInterval(poll);
+        child.kill(signal);
+      }
+    }, 1);
+    child.on('close', (code, sig) => {
+      clearInterval(poll);
+      resolve({ code, signal: sig, stdout, stderr });
+    });
+  });
 }
