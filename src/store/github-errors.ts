@@ -59,6 +59,8 @@ export function gitHubHttpError(ctx: ErrorContext, status: number, data: unknown
       `GitHub rejected the token (401): set GITHUB_RELEASE_TOKEN to a token with contents:write on ${ctx.repo}`,
       status,
     );
+  if (status === 403 && /immutable/i.test(message))
+    return new GitHubError('refused', `GitHub refused to ${ctx.action}: ${message} (403)`, status, errors);
   if (status === 403)
     return new GitHubError(
       'refused',

@@ -130,6 +130,15 @@ async function attemptOnce(o: AssetUploadOptions, target: string): Promise<Attem
   }
 }
 
+/** Delete every asset of this name (a starter, a partial one or an old copy). */
+async function removeLeftovers(o: AssetUploadOptions): Promise<void> {
+  for (const a of await o.listAssets()) {
+    if (a.name !== o.name) continue;
+    o.logger.debug(`deleting leftover asset ${a.name} (id ${a.id}, state ${a.state})`);
+    await o.deleteAsset(a.id);
+  }
+}
+
 export async function uploadReleaseAsset(o: AssetUploadOptions): Promise<ApiAsset> {
   const target = uploadTarget(o.uploadUrl, o.name, o.label);
   const attempts = o.attempts ?? 5;
@@ -141,18 +150,13 @@ export async function uploadReleaseAsset(o: AssetUploadOptions): Promise<ApiAsse
     if (result.kind === 'done') return result.asset;
     if (result.kind === 'fail') throw result.error;
     last = result.reason;
+    // Also after the last attempt: nothing half-uploaded stays behind.
+    if (result.cleanup) await removeLeftovers(o);
     if (attempt === attempts) break;
     const wait = result.waitMs ?? Math.min(base * 2 ** (attempt - 1), 30_000);
     o.logger.warn(
       `upload of ${o.name} failed: ${result.reason}; retrying in ${(wait / 1000).toFixed(1)}s (attempt ${attempt + 1} of ${attempts})`,
     );
-    if (result.cleanup) {
-      for (const a of await o.listAssets()) {
-        if (a.name !== o.name) continue;
-        o.logger.debug(`deleting leftover asset ${a.name} (id ${a.id}, state ${a.state})`);
-        await o.deleteAsset(a.id);
-      }
-    }
     if (wait > 0) await sleep(wait, undefined, o.signal ? { signal: o.signal } : {}).catch(() => undefined);
   }
   throw new GitHubError(

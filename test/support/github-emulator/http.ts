@@ -38,6 +38,11 @@ export function validationFailed(resource: string, code: string, field: string, 
   });
 }
 
+/** GitHub refuses to change an immutable release (403: the OpenAPI description documents no 422 there). */
+export function forbidden(message: string): HttpError {
+  return new HttpError(403, { message, documentation_url: DOCS, status: '403' });
+}
+
 export function unprocessable(message: string): HttpError {
   return new HttpError(422, { message, documentation_url: DOCS, status: '422' });
 }

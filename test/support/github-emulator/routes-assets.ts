@@ -1,7 +1,7 @@
 /** Release asset routes: list (paginated), get, update (name/label), delete. Uploads live in uploads.ts. */
 import { rm } from 'node:fs/promises';
 import { type Handler, type RouteContext, str } from './context.js';
-import { notFound, paginate, unprocessable } from './http.js';
+import { forbidden, notFound, paginate, unprocessable } from './http.js';
 import { assetJson } from './render.js';
 import { nowIso } from './state.js';
 
@@ -30,7 +30,7 @@ export const assetRoutes: Record<string, Handler> = {
 
   'repos/update-release-asset': (ctx) => {
     const { release, asset } = assetOf(ctx);
-    if (release.immutable) throw unprocessable('Cannot modify an asset of an immutable release');
+    if (release.immutable) throw forbidden('Cannot modify an asset of an immutable release');
     const name = str(ctx.body.name);
     if (name !== undefined && name !== asset.name && release.assets.some((a) => a.name === name))
       throw unprocessable('An asset with this name already exists');
@@ -42,7 +42,7 @@ export const assetRoutes: Record<string, Handler> = {
 
   'repos/delete-release-asset': async (ctx) => {
     const { release, asset } = assetOf(ctx);
-    if (release.immutable) throw unprocessable('Cannot delete an asset of an immutable release');
+    if (release.immutable) throw forbidden('Cannot delete an asset of an immutable release');
     release.assets.splice(release.assets.indexOf(asset), 1);
     if (asset.file !== undefined) await rm(asset.file, { force: true });
     return { status: 204 };

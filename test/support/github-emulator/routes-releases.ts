@@ -1,6 +1,6 @@
 /** Release routes: list (paginated), get by id / tag / latest, create, update, delete, generate-notes. */
 import { type Handler, type RouteContext, bool, str } from './context.js';
-import { notFound, paginate, unprocessable, validationFailed } from './http.js';
+import { forbidden, notFound, paginate, validationFailed } from './http.js';
 import { applyMakeLatest, guardTagFree, publish, recomputeLegacyLatest, validTagName } from './releases.js';
 import { releaseJson } from './render.js';
 import { type EmuRelease, nowIso } from './state.js';
@@ -110,7 +110,7 @@ export const releaseRoutes: Record<string, Handler> = {
       release.immutable &&
       ((tag !== undefined && tag !== release.tagName) || target !== undefined || draft === true)
     )
-      throw unprocessable('Cannot change the tag, target or draft state of an immutable release');
+      throw forbidden('Cannot change the tag, target or draft state of an immutable release');
     if (tag !== undefined) {
       if (!validTagName(tag)) throw validationFailed('Release', 'invalid', 'tag_name');
       if (!release.draft) guardTagFree(repo, tag, release);

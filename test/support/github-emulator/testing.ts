@@ -3,12 +3,16 @@
  * the test on any OpenAPI violation. Every test file using the emulator must call assertNoViolations in its
  * afterEach, directly or through useGitHubEmulator.
  */
+import { createHash } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Logger } from '../../../src/log/logger.js';
 import {
   type GitHubStore,
   type GitHubStoreOptions,
   createGitHubStore,
 } from '../../../src/store/github-store.js';
+import type { UploadRequest } from '../../../src/store/types.js';
 import { type GitHubEmulator, type GitHubEmulatorOptions, startGitHubEmulator } from './index.js';
 
 export const TEST_TOKEN = 'ghp_krelTestToken0123456789abcdefABCDEF01';
@@ -67,4 +71,25 @@ export function emulatorStore(
     uploadBaseDelayMs: 10,
     ...overrides,
   });
+}
+
+/** Write an asset file (text, or that many pseudo-random bytes) and describe it as an upload. */
+export async function writeAsset(
+  dir: string,
+  name: string,
+  content: string | number,
+): Promise<UploadRequest> {
+  const bytes =
+    typeof content === 'string'
+      ? Buffer.from(content)
+      : Buffer.from(Array.from({ length: content }, (_v, i) => (i * 7919 + (i >> 8)) & 0xff));
+  const file = join(dir, name);
+  await writeFile(file, bytes);
+  return {
+    name,
+    file,
+    size: bytes.length,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    contentType: 'application/gzip',
+  };
 }
