@@ -1,21 +1,22 @@
 /**
- * The tar byte stream of an archive, produced entry by entry with headers we control: ustar, uid/gid 0,
+ * The tar byte stream of an archive, written entry by entry with headers we control: ustar, uid/gid 0,
  * empty user/group names, one fixed mtime, no atime/ctime. A pax header is written only for a path or
  * link name too long for ustar, and then carries only that name and the fixed mtime.
- * Each file is read once: its bytes are hashed as they pass into the stream.
+ * Each file is read once, into recycled buffers: its bytes are hashed as they pass into the sink.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { Header, Pax } from 'tar';
-import { ApplyError } from '../errors/index.js';
 import type { HeaderData } from 'tar';
+import { ApplyError } from '../errors/index.js';
 import { memberName } from './archive-path.js';
 import type { ManifestEntry, PackEntry } from './types.js';
 
 const BLOCK = 512;
 const TYPES = { file: 'File', directory: 'Directory', symlink: 'SymbolicLink' } as const;
+const ZEROS = Buffer.alloc(BLOCK * 2);
 
-export const READ_CHUNK = 1 << 20;
+export const READ_CHUNK = 256 * 1024;
 
 export function octalMode(mode: number): string {
   return mode.toString(8).padStart(4, '0');
@@ -36,8 +37,7 @@ function headerBlocks(e: PackEntry, mtime: Date): Buffer {
     linkpath: e.linkname ?? '',
   };
   const block = Buffer.alloc(BLOCK);
-  const header = new Header(data);
-  if (!header.encode(block)) return block;
+  if (!new Header(data).encode(block)) return block;
   const pax = new Pax({
     path: name,
     mtime,
@@ -46,48 +46,84 @@ function headerBlocks(e: PackEntry, mtime: Date): Buffer {
   return Buffer.concat([pax.encode(), block]);
 }
 
-export interface TarStreamOptions {
+/**
+ * Where the tar bytes go. `write` resolves when the sink can take more; `release`, when given, is called
+ * once the sink no longer needs the buffer (so it can be reused).
+ */
+export type TarSink = (chunk: Buffer, release?: () => void) => Promise<void>;
+
+export interface TarWriteOptions {
   epoch: number;
-  /** Receives the manifest entry of each member, in archive order. */
-  onEntry: (entry: ManifestEntry) => void;
   /** Bytes of file content read so far (for progress). */
   onRead?: (n: number) => void;
   signal?: AbortSignal;
 }
 
-export async function* tarStream(
+/** A few read buffers per archive, reused once the sink has consumed them. */
+class BufferPool {
+  private readonly free: Buffer[] = [];
+  constructor(private readonly size: number) {}
+  take(): Buffer {
+    return this.free.pop() ?? Buffer.allocUnsafe(this.size);
+  }
+  give(buf: Buffer): void {
+    this.free.push(buf);
+  }
+}
+
+async function writeFileContent(
+  e: PackEntry & { source: string },
+  sink: TarSink,
+  pool: BufferPool,
+  opts: TarWriteOptions,
+): Promise<string> {
+  const hash = createHash('sha256');
+  const fh = await open(e.source, 'r');
+  try {
+    let left = e.size;
+    while (left > 0) {
+      opts.signal?.throwIfAborted();
+      const buf = pool.take();
+      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, left), e.size - left);
+      if (bytesRead === 0) {
+        pool.give(buf);
+        throw new ApplyError(
+          `${e.source} shrank while being packed (${e.size} -> ${e.size - left} bytes): nothing was written; rerun krel make`,
+        );
+      }
+      const chunk = buf.subarray(0, bytesRead);
+      hash.update(chunk);
+      left -= bytesRead;
+      opts.onRead?.(bytesRead);
+      await sink(chunk, () => pool.give(buf));
+    }
+  } finally {
+    await fh.close();
+  }
+  const pad = (BLOCK - (e.size % BLOCK)) % BLOCK;
+  if (pad > 0) await sink(ZEROS.subarray(0, pad));
+  return hash.digest('hex');
+}
+
+/** Write every entry to the sink, then the end-of-archive marker; returns the manifest entries in order. */
+export async function writeTar(
   entries: readonly PackEntry[],
-  opts: TarStreamOptions,
-): AsyncGenerator<Buffer> {
+  sink: TarSink,
+  opts: TarWriteOptions,
+): Promise<ManifestEntry[]> {
   const mtime = new Date(opts.epoch * 1000);
+  const pool = new BufferPool(READ_CHUNK);
+  const records: ManifestEntry[] = [];
   for (const e of entries) {
     opts.signal?.throwIfAborted();
-    yield headerBlocks(e, mtime);
+    await sink(headerBlocks(e, mtime));
     const record: ManifestEntry = { path: e.path, type: e.type, size: e.size, mode: octalMode(e.mode) };
     if (e.type === 'symlink' && e.linkname !== undefined) record.linkname = e.linkname;
     if (e.type === 'file' && e.source !== undefined) {
-      const hash = createHash('sha256');
-      let seen = 0;
-      if (e.size > 0) {
-        const stream = createReadStream(e.source, { highWaterMark: READ_CHUNK, end: e.size - 1 });
-        for await (const chunk of stream) {
-          const buf = chunk as Buffer;
-          hash.update(buf);
-          seen += buf.length;
-          opts.onRead?.(buf.length);
-          yield buf;
-        }
-      }
-      if (seen !== e.size) {
-        throw new ApplyError(
-          `${e.source} shrank while being packed (${e.size} -> ${seen} bytes): nothing was written; rerun krel make`,
-        );
-      }
-      const pad = (BLOCK - (e.size % BLOCK)) % BLOCK;
-      if (pad > 0) yield Buffer.alloc(pad);
-      record.sha256 = hash.digest('hex');
+      record.sha256 = await writeFileContent({ ...e, source: e.source }, sink, pool, opts);
     }
-    opts.onEntry(record);
+    records.push(record);
   }
-  yield Buffer.alloc(BLOCK * 2); // end-of-archive marker
+  await sink(ZEROS);
+  return records;
 }

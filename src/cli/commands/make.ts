@@ -10,6 +10,7 @@ import {
   assertInputsPresent,
   buildDir,
   formatPlan,
+  limitYoungGenerationGrowth,
   planMake,
   runBuild,
   type MakePlan,
@@ -45,6 +46,7 @@ function existingDir(cwd: string, p: string, flag: string): string {
 }
 
 async function run(ctx: CommandContext, flags: MakeFlags, toolVersion: string): Promise<void> {
+  limitYoungGenerationGrowth();
   const config = await ctx.config();
   const opts = {
     env: ctx.env,
