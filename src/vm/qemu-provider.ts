@@ -43,7 +43,7 @@ export interface QemuProviderOptions {
   accelerator?: AcceleratorChoice;
   /** Guest memory in MiB (default 1024). */
   memoryMiB?: number;
-  /** How long to wait for the guest's sshd to answer (default 180 s). */
+  /** How long to wait for the guest's sshd to answer (default 300 s: emulated boots on a busy machine are slow). */
   bootTimeoutMs?: number;
   /** Parent directory of the per-run directory (overlay, serial log, QMP socket); default os.tmpdir(). */
   runRoot?: string;
@@ -160,7 +160,7 @@ export async function provisionQemu(
         network: opts.network ?? false,
         detached: keep,
         console: serial,
-        bootTimeoutMs: options.bootTimeoutMs ?? 180_000,
+        bootTimeoutMs: options.bootTimeoutMs ?? 300_000,
         freshOverlay,
         onAbandoned: async (c) => {
           if (detect && c === KVM) await rememberKvmVerdict(cacheDir, false);

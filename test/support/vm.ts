@@ -1,0 +1,82 @@
+/**
+ * Shared setup for the VM tests and bench: the tools they need (installed when missing), the guest image (built
+ * once per run, or reused from the user cache), a logger that records what the provider said, and helpers to
+ * check that a VM really is gone.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { Logger } from '../../src/log/logger.js';
+import type { CachedImage } from '../../src/vm/image-cache.js';
+import { prepareImage } from '../../src/vm/qemu-provider.js';
+import { ensureCommands } from './tools.js';
+
+export const VM_TOOLS: Record<string, string> = {
+  'qemu-system-x86_64': 'qemu-system-x86',
+  'qemu-img': 'qemu-utils',
+  mmdebstrap: 'mmdebstrap',
+  'mkfs.ext4': 'e2fsprogs',
+  ssh: 'openssh-client',
+  'ssh-keygen': 'openssh-client',
+  'ssh-keyscan': 'openssh-client',
+  setpriv: 'util-linux',
+};
+
+/** Generous: the first run builds the image (about a minute on an idle machine, several on a busy one). */
+export const IMAGE_TIMEOUT_MS = 15 * 60_000;
+/** One emulated boot, including a possible KVM attempt. */
+export const BOOT_TIMEOUT_MS = 6 * 60_000;
+
+export interface RecordingLogger {
+  logger: Logger;
+  lines: string[];
+}
+
+/** A logger that keeps every line (and echoes them with KREL_TEST_VERBOSE=1). */
+export function recordingLogger(prefix = '[vm] '): RecordingLogger {
+  const lines: string[] = [];
+  const echo = process.env.KREL_TEST_VERBOSE === '1';
+  const logger = new Logger({
+    verbose: echo,
+    ci: 'none',
+    prefix,
+    write: (line) => {
+      lines.push(line);
+      if (echo) process.stderr.write(line + '\n');
+    },
+  });
+  return { logger, lines };
+}
+
+let image: Promise<CachedImage> | undefined;
+
+/** The debian-12 test image, built at most once per process. */
+export function testImage(): Promise<CachedImage> {
+  ensureCommands(VM_TOOLS);
+  image ??= prepareImage({ logger: recordingLogger('[image] ').logger });
+  return image;
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A zombie (exited, not yet reaped by its parent) is gone for our purposes.
+  const stat = spawnSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).stdout.trim();
+  return stat !== '' && !stat.startsWith('Z');
+}
+
+/** Polls until the process is gone or timeoutMs passes; true if gone. */
+export async function waitGone(pid: number, timeoutMs = 10_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (processAlive(pid)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return true;
+}
+
+export function pathGone(p: string): boolean {
+  return !existsSync(p);
+}
