@@ -220,6 +220,30 @@ describe('krel publish to GitHub (emulator)', function () {
     expect(snapshotRelease(gh, 'v0.1-test')).to.deep.equal(before);
   });
 
+  it('a failure after the old release is deleted exits 4 with the exact state left, and a rerun finishes', async () => {
+    const { gh } = emu;
+    p.writeDist({ 'kontain.tar.gz': 'old\n' });
+    expect((await run(['publish', '--commit', C1])).code).to.equal(0);
+    p.writeDist({ 'kontain.tar.gz': 'new\n' });
+    gh.faults.add({ route: 'repos/update-release', nth: 1, times: 100, kind: { status: 500 } });
+    const r = await run(['publish', '--commit', C2]);
+    expect(r.code).to.equal(4);
+    expect(r.stderr).to.match(
+      /old release \d+ deleted, tag v0.1-test at [0-9a-f]{40}, draft \d+ complete but not published: rerun to finish/,
+    );
+    expect(releasesOf(gh, 'v0.1-test')).to.deep.equal([]);
+    const draft = repoOf(gh).releases.find((x) => x.draft)!;
+    expect(draft.assets.map((a) => a.state)).to.deep.equal(['uploaded', 'uploaded']);
+    gh.faults.clear();
+    const seen = gh.requests.length;
+    const again = await run(['publish', '--commit', C2]);
+    expect(again.code, again.stderr).to.equal(0);
+    expect(uploadsOf(gh, seen)).to.deep.equal([]);
+    const rel = releasesOf(gh, 'v0.1-test');
+    expect(rel.map((x) => [x.id, x.draft, x.targetCommitish])).to.deep.equal([[draft.id, false, C2]]);
+    expect(repoOf(gh).refs.get('refs/tags/v0.1-test')).to.equal(C2);
+  });
+
   it('a draft of the tag that krel did not make is refused with exit 3 and no write', async () => {
     const { gh } = emu;
     await emulatorStore(gh).createDraft({
