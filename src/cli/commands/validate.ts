@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { appendStepSummary } from '../../log/ci.js';
+import { redact } from '../../log/redact.js';
 import {
   applyValidate,
   buildTargets,
@@ -22,7 +23,7 @@ import {
 import { writeFileAtomic } from '../../store/dir-files.js';
 import { createContext, type CommandContext } from '../context.js';
 import { abortController } from '../signals.js';
-import { UsageError } from '../../errors/index.js';
+import { InterruptedError, UsageError } from '../../errors/index.js';
 
 interface ValidateFlags {
   vm?: string | true;
@@ -126,12 +127,12 @@ async function run(ctx: CommandContext, flags: ValidateFlags): Promise<void> {
   for (const line of formatSummary(report)) ctx.logger.info(line);
   if (flags.junit !== undefined) {
     const file = path.resolve(ctx.cwd, flags.junit);
-    await writeFileAtomic(file, toJunitXml(report));
+    await writeFileAtomic(file, redact(toJunitXml(report)));
     ctx.logger.info(`JUnit report: ${file}`);
   }
-  appendStepSummary(toMarkdown(report), ctx.env);
+  appendStepSummary(redact(toMarkdown(report)), ctx.env);
   if (ctx.globals.json) ctx.printJson(report);
-  if (abortController.signal.aborted) return; // main turns this into exit 130
+  if (abortController.signal.aborted) throw new InterruptedError('interrupted: the targets were cleaned up');
   const err = outcomeError(report);
   if (err !== undefined) throw err;
 }

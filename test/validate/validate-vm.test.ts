@@ -1,0 +1,81 @@
+/**
+ * krel validate --vm end to end: the cached Debian guest image boots in a throwaway VM, the example's
+ * GettingStarted.md runs in it against a dist/ made by krel make, and the VM is gone afterwards: no qemu process,
+ * no run directory (overlay included), on success and after SIGINT.
+ */
+import { expect } from 'chai';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ValidationReport } from '../../src/validate/report.js';
+import { baseEnv, KREL_BIN, REPO_ROOT, runKrel } from '../support/cli.js';
+import { BOOT_TIMEOUT_MS, IMAGE_TIMEOUT_MS, testImage } from '../support/vm.js';
+
+/** qemu processes whose command line mentions dir (the run directory lives under it). */
+function qemuUnder(dir: string): string[] {
+  const out = spawnSync('pgrep', ['-af', 'qemu-system'], { encoding: 'utf8' }).stdout;
+  return out.split('\n').filter((l) => l.includes(dir));
+}
+
+describe('krel validate --vm (real qemu VM, GettingStarted.md)', function () {
+  this.timeout(IMAGE_TIMEOUT_MS + 2 * BOOT_TIMEOUT_MS + 10 * 60_000);
+  let work: string;
+  let dist: string;
+
+  before(async () => {
+    await testImage(); // built once (or reused from the cache) so the runs below measure a cached-image validate
+    spawnSync('npm', ['run', 'build', '--silent'], { cwd: REPO_ROOT, stdio: 'ignore' });
+    work = mkdtempSync(path.join(os.tmpdir(), 'krel-validate-vm-'));
+    dist = path.join(work, 'dist');
+    const made = await runKrel(['make', '--config', 'examples/kontain/krel.json', '--out', dist]);
+    expect(made.code, made.stderr).to.equal(0);
+  });
+  after(() => {
+    if (work !== undefined) rmSync(work, { recursive: true, force: true });
+  });
+
+  const args = (): string[] => ['validate', '--config', 'examples/kontain/krel.json', '--dist', dist, '--vm'];
+
+  it('runs every GettingStarted step in a fresh VM, exits 0, and leaves no qemu process and no overlay', async () => {
+    const runRoot = mkdtempSync(path.join(work, 'run-'));
+    const junit = path.join(work, 'vm.xml');
+    const r = await runKrel([...args(), '--json', '--junit', junit], {
+      env: { TMPDIR: runRoot },
+      timeoutMs: 2 * BOOT_TIMEOUT_MS + 5 * 60_000,
+    });
+    expect(r.code, r.stderr).to.equal(0);
+    const report = JSON.parse(r.stdout) as ValidationReport;
+    const t = report.targets[0]!;
+    expect(t.target).to.equal('debian-12');
+    expect(t.details.accelerator).to.match(/^(kvm|tcg)$/);
+    expect(t.steps.map((s) => s.status).every((s) => s === 'passed')).to.equal(true);
+    expect(r.stderr).to.include('[debian-12 step 3] Hello World');
+    expect(qemuUnder(runRoot)).to.deep.equal([]);
+    expect(readdirSync(runRoot), 'the run directory and its overlay are gone').to.deep.equal([]);
+  });
+
+  it('SIGINT during a VM validation exits 130 and leaves no qemu process and no overlay', async () => {
+    const runRoot = mkdtempSync(path.join(work, 'run-'));
+    const child = spawn(process.execPath, [KREL_BIN, ...args()], {
+      cwd: REPO_ROOT,
+      env: { ...baseEnv(), TMPDIR: runRoot },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    let sent = false;
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      // Interrupt while a step runs inside the VM: the worst moment (VM up, SSH session open).
+      if (!sent && stderr.includes('[debian-12 step 2]')) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect(sent, stderr).to.equal(true);
+    expect(code, stderr).to.equal(130);
+    expect(qemuUnder(runRoot)).to.deep.equal([]);
+    expect(readdirSync(runRoot), 'the run directory and its overlay are gone').to.deep.equal([]);
+  });
+});
