@@ -110,6 +110,25 @@ describe('krel validate --host (real sshd, GettingStarted.md)', function () {
     expect(readFileSync(summary, 'utf8')).to.match(/❌ failed \(exit code 1\)/);
   });
 
+  it('a secret printed by a step never reaches the log, the JUnit report or the step summary', async () => {
+    const token = 'ghp_' + 'A1b2C3d4E5'.repeat(4);
+    const doc = path.join(work, 'Leaky.md');
+    writeFileSync(doc, `# Leak\n\n\`\`\`bash\necho "token ${token}"\nfalse\n\`\`\`\n`);
+    const junit = path.join(work, 'leaky.xml');
+    const summary = path.join(work, 'summary-leaky.md');
+    const r = await validate(
+      ['--known-host-key', sshd.hostKeyFingerprint, '--doc', doc, '--junit', junit, '--json'],
+      {
+        GITHUB_STEP_SUMMARY: summary,
+      },
+    );
+    expect(r.code, r.stderr).to.equal(5);
+    expect(r.stderr).to.include('token ***');
+    for (const text of [r.stderr, r.stdout, readFileSync(junit, 'utf8'), readFileSync(summary, 'utf8')]) {
+      expect(text).to.not.include(token);
+    }
+  });
+
   it('a host key other than the pinned one is refused with exit 3 and no step runs', async () => {
     const r = await validate(['--known-host-key', sshd.otherFingerprint]);
     expect(r.code, r.stderr).to.equal(3);
