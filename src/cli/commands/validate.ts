@@ -34,6 +34,7 @@ interface ValidateFlags {
   doc?: string;
   dist?: string;
   release?: string;
+  store?: string;
   vmNetwork: boolean;
   keep: boolean;
   junit?: string;
@@ -67,6 +68,7 @@ async function run(ctx: CommandContext, flags: ValidateFlags): Promise<void> {
     cwd: ctx.cwd,
     ...(flags.dist !== undefined ? { dist: flags.dist } : {}),
     ...(flags.release !== undefined ? { release: flags.release } : {}),
+    ...(flags.store !== undefined ? { store: flags.store } : {}),
   });
   const installScript = config.validate.installScript;
   checkArtifacts(source, { installScript });
@@ -164,6 +166,7 @@ export function validateCommand(): Command {
       '--release <tag>',
       'install the published release TAG (GitHub, or the local store of release.store)',
     )
+    .option('--store <spec>', 'with --release: "github" or "dir:PATH" (default: krel.json release.store)')
     .option('--vm-network', 'give VMs real network access (needed for --release from GitHub)', false)
     .option('--keep', 'leave VMs running afterwards and print how to enter them', false)
     .option('--junit <file>', 'write a JUnit XML report (one testsuite per target, one testcase per step)')
