@@ -165,6 +165,8 @@ async function validateTarget(
     const msg = errorMessage(e);
     log.error(msg);
     const tail = target?.consoleTail(40);
+    if (tail !== undefined && tail.trim() !== '')
+      log.info(`console of ${spec.name} (last lines):\n${tail.trimEnd()}`);
     return report({
       status: 'error',
       error: msg,
