@@ -51,3 +51,18 @@ status=${PIPESTATUS[0]}
 set -e
 echo "exit code: $status"
 [[ $status -eq 3 ]]
+
+# --- validate: the guide is the test ----------------------------------------------------------------------
+# km-releases/GettingStarted.md runs step by step in a fresh Debian VM (qemu; KVM when it works, else TCG),
+# installing from dist/ through an SSH reverse forward. The VM is destroyed afterwards.
+section "krel doctor: what krel validate --vm needs"
+if ! "${KREL[@]}" doctor; then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    "${KREL[@]}" doctor --install
+  else
+    exit 2
+  fi
+fi
+
+section "krel validate --vm: GettingStarted.md in a fresh VM (the first run builds the guest image)"
+"${KREL[@]}" validate --config examples/kontain/krel.json --dist dist --vm --junit "$try/validate-junit.xml"
