@@ -145,6 +145,19 @@ describe('krel publish to a local store (dir:PATH)', function () {
     expect(existsSync(store)).to.equal(false);
   });
 
+  it('--store dir:PATH on the command line overrides release.store of krel.json', async () => {
+    p.writeDist({ 'kontain.tar.gz': 'x\n' });
+    const r = await p.run(['publish', '--store', 'dir:elsewhere']);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(existsSync(path.join(p.dir, 'elsewhere', REL, 'download/v0.1-test/kontain.tar.gz'))).to.equal(
+      true,
+    );
+    expect(existsSync(store)).to.equal(false);
+    const bad = await p.run(['publish', '--store', 'ftp:x']);
+    expect(bad.code).to.equal(2);
+    expect(bad.stderr).to.match(/expected "github" or "dir:PATH"/);
+  });
+
   it('a missing SHA256SUMS is a usage error (exit 2) that says to run krel make', async () => {
     const r = await p.run(['publish']);
     expect(r.code).to.equal(2);

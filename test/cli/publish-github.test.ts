@@ -144,6 +144,10 @@ describe('krel publish to GitHub (emulator)', function () {
     expect(r.code, r.stderr).to.equal(0);
     expect(f502.fired).to.equal(1);
     expect(fdrop.fired).to.equal(1);
+    // Bounded concurrency: never more uploads in flight than release.uploadConcurrency (2).
+    const ups = uploadsOf(gh);
+    const inFlight = ups.map((u) => ups.filter((o) => o.start <= u.start && o.end > u.start).length);
+    expect(Math.max(...inFlight)).to.be.at.most(2);
     const rel = releasesOf(gh, 'v0.1-test');
     expect(rel).to.have.length(1);
     for (const name of ['kontain.tar.gz', 'kontain-node.tar.gz', 'kontain-python.tar.gz', 'SHA256SUMS']) {
@@ -294,6 +298,48 @@ describe('krel publish to GitHub (emulator)', function () {
     expect(rel.body).to.match(/^Hand-written notes\n/);
     expect(rel.body).to.include(`<!-- krel:draft tag=v0.9-beta commit=${C2} -->`);
     expect(rel).to.include({ prerelease: true });
+  });
+});
+
+describe('krel delete and krel prune on GitHub (emulator)', function () {
+  this.timeout(120_000);
+  const emu = useGitHubEmulator({ repos: [{ owner: 'kontainapp', repo: 'km', commits: [C1, C2] }] });
+  let p: Project;
+  before(buildCli);
+  beforeEach(() => (p = makeProject({ store: 'github' })));
+  afterEach(() => p.cleanup());
+
+  it('prune --keep 1 --tag deletes the older matching releases and their tags; other tags are untouched', async () => {
+    const { gh } = emu;
+    p.writeDist({ 'kontain.tar.gz': 'x\n' });
+    for (const tag of ['v1.0-daily', 'v1.1-daily', 'v1.0.0']) {
+      const r = await p.run(['publish', '--commit', C2], env(gh, { RELEASE_TAG: tag }));
+      expect(r.code, r.stderr).to.equal(0);
+      await new Promise((res) => setTimeout(res, 1100)); // distinct created_at seconds
+    }
+    const dry = await p.run(['prune', '--match', 'v*-daily', '--keep', '1', '--dry-run'], env(gh));
+    expect(dry.code, dry.stderr).to.equal(0);
+    expect(dry.stdout).to.match(/delete v1.0-daily/);
+    const seen = gh.requests.length;
+    const r = await p.run(['prune', '--match', 'v*-daily', '--keep', '1', '--tag'], env(gh));
+    expect(r.code, r.stderr).to.equal(0);
+    expectNoToken(r, TEST_TOKEN);
+    expect(
+      repoOf(gh)
+        .releases.map((x) => x.tagName)
+        .sort(),
+    ).to.deep.equal(['v1.0.0', 'v1.1-daily']);
+    expect(repoOf(gh).refs.has('refs/tags/v1.0-daily')).to.equal(false);
+    expect(repoOf(gh).refs.has('refs/tags/v1.0.0')).to.equal(true);
+    expect(
+      gh.requests
+        .slice(seen)
+        .filter((x) => x.write)
+        .map((x) => x.method),
+    ).to.deep.equal(['DELETE', 'DELETE']);
+    const refused = await p.run(['delete', 'v1.0.0'], env(gh));
+    expect(refused.code).to.equal(3);
+    expect(repoOf(gh).releases.map((x) => x.tagName)).to.include('v1.0.0');
   });
 });
 
