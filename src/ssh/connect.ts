@@ -54,8 +54,17 @@ export function connect(endpoint: SshEndpoint, opts: ConnectOptions = {}): Promi
       opts.signal?.removeEventListener('abort', onAbort);
       resolve({ endpoint, client, closed, close: () => client.end() });
     });
-    client.on('error', (e) => {
-      fail(mismatch ?? new SshError(`ssh ${where}: ${e.message}`, { cause: e }));
+    client.on('error', (e: Error & { level?: string }) => {
+      const auth = e.level === 'client-authentication';
+      fail(
+        mismatch ??
+          new SshError(
+            auth
+              ? `ssh ${where}: the server refused the key (check the identity and the user name)`
+              : `ssh ${where}: ${e.message}`,
+            { cause: e, authentication: auth },
+          ),
+      );
     });
     client.once('close', () => fail(mismatch ?? new SshError(`ssh ${where}: connection closed`)));
     client.connect({
@@ -90,13 +99,17 @@ export interface WaitOptions {
   onAttempt?: (attempt: number, error: Error | undefined) => void;
 }
 
+/** Refused keys tolerated while a guest finishes booting. */
+const AUTH_ATTEMPTS = 3;
+
 /**
  * Short connection attempts until one succeeds, the deadline passes, or the signal aborts. A refused host key
- * is final: it is thrown at once, never retried.
+ * is final: it is thrown at once, never retried; a refused key is final after AUTH_ATTEMPTS tries.
  */
 export async function waitForSsh(endpoint: SshEndpoint, opts: WaitOptions): Promise<SshConnection> {
   const where = describeEndpoint(endpoint);
   let attempt = 0;
+  let refusals = 0;
   let last: Error | undefined;
   for (;;) {
     if (opts.signal?.aborted) {
@@ -122,6 +135,8 @@ export async function waitForSsh(endpoint: SshEndpoint, opts: WaitOptions): Prom
       return conn;
     } catch (e) {
       if (e instanceof HostKeyMismatchError) throw e;
+      // A booting guest may refuse a key for a moment; a key refused again and again is the wrong key.
+      if (e instanceof SshError && e.authentication && ++refusals >= AUTH_ATTEMPTS) throw e;
       last = e instanceof Error ? e : new Error(String(e));
       opts.onAttempt?.(attempt, last);
     }

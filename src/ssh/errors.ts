@@ -17,7 +17,10 @@ export class HostKeyMismatchError extends RefusedError {
 
 /** The target could not be reached, or the connection broke. */
 export class SshError extends KrelError {
-  constructor(message: string, options: { cause?: unknown } = {}) {
-    super('apply', message, options);
+  /** The server refused the key (as opposed to not answering). */
+  readonly authentication: boolean;
+  constructor(message: string, options: { cause?: unknown; authentication?: boolean } = {}) {
+    super('apply', message, options.cause === undefined ? {} : { cause: options.cause });
+    this.authentication = options.authentication ?? false;
   }
 }

@@ -129,6 +129,69 @@ describe('krel validate --host (real sshd, GettingStarted.md)', function () {
     }
   });
 
+  it('validate/steps/smoke.md, a further step set, passes with --doc', async () => {
+    const r = await validate([
+      '--known-host-key',
+      sshd.hostKeyFingerprint,
+      '--doc',
+      path.join(REPO_ROOT, 'validate/steps/smoke.md'),
+    ]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stderr).to.match(/3 +ok +Uninstall/);
+  });
+
+  it("several targets run at once, each line tagged with its target; --show-output keeps one target's output", async () => {
+    const second = await startSshd();
+    try {
+      // Both servers accept the same client key.
+      writeFileSync(path.join(second.dir, 'authorized_keys'), readFileSync(`${sshd.identityFile}.pub`));
+      const other = `${second.endpoint.username}@127.0.0.1:${second.port}`;
+      const kh = path.join(work, 'two_known_hosts');
+      writeFileSync(kh, `${sshd.knownHostsLine}\n${second.knownHostsLine}\n`);
+      const doc = path.join(work, 'Two.md');
+      writeFileSync(doc, '# Where\n\n```bash\nsleep 1\necho "on $SSH_CONNECTION"\n```\n');
+      const started = Date.now();
+      const r = await runKrel([
+        'validate',
+        '--config',
+        'examples/kontain/krel.json',
+        '--dist',
+        dist,
+        '--doc',
+        doc,
+        '--host',
+        target,
+        '--host',
+        other,
+        '--identity',
+        sshd.identityFile,
+        '--known-hosts',
+        kh,
+        '--json',
+        '--show-output',
+        other,
+      ]);
+      expect(r.code, r.stderr).to.equal(0);
+      const report = JSON.parse(r.stdout) as ValidationReport;
+      expect(report.targets.map((t) => [t.target, t.status])).to.deep.equal([
+        [target, 'passed'],
+        [other, 'passed'],
+      ]);
+      expect(r.stderr).to.include(`[${target} step 1] Where`);
+      expect(r.stderr).to.match(
+        new RegExp(
+          `\\[${other.replace(/\./g, '\\.')} step 1\\] on 127\\.0\\.0\\.1 \\d+ 127\\.0\\.0\\.1 ${second.port}`,
+        ),
+      );
+      expect(r.stderr, "the other target's output is hidden").to.not.match(
+        new RegExp(`\\[${target.replace(/\./g, '\\.')} step 1\\] on `),
+      );
+      expect(Date.now() - started).to.be.below(30_000);
+    } finally {
+      await second.stop();
+    }
+  });
+
   it('a host key other than the pinned one is refused with exit 3 and no step runs', async () => {
     const r = await validate(['--known-host-key', sshd.otherFingerprint]);
     expect(r.code, r.stderr).to.equal(3);

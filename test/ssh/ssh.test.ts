@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -130,6 +131,21 @@ describe('ssh layer against a real sshd', function () {
     );
     expect(err).to.be.instanceOf(HostKeyMismatchError);
     expect(attempts).to.equal(0);
+  });
+
+  it('waitForSsh gives up on a key the server keeps refusing instead of waiting for the deadline', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'krel-key-'));
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'k')]);
+    const started = Date.now();
+    const err = await waitForSsh(
+      { ...sshd.endpoint, privateKey: readFileSync(path.join(dir, 'k')) },
+      { deadline: Date.now() + 60_000, intervalMs: 100 },
+    ).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((err as Error).message).to.match(/refused the key/);
+    expect(Date.now() - started).to.be.below(20_000);
   });
 
   it('waitForSsh retries a closed port and stops as soon as the target is gone', async () => {
