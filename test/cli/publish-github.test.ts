@@ -38,6 +38,10 @@ const uploadsOf = (gh: GitHubEmulator, from = 0) =>
   gh.requests.slice(from).filter((r) => r.listener === 'uploads' && r.method === 'POST');
 const uploadedName = (url: string): string => new URL(url, 'http://x').searchParams.get('name') ?? '';
 
+/** Has an upload of `name` to a draft begun (a starter asset exists)? */
+const uploadStarted = (gh: GitHubEmulator, name: string): boolean =>
+  repoOf(gh).releases.some((x) => x.draft && x.assets.some((a) => a.name === name && a.state === 'starter'));
+
 /** The release as GitHub holds it, with each asset's bytes: for "exactly as it was" comparisons. */
 function snapshotRelease(gh: GitHubEmulator, tag: string): unknown {
   const r = releasesOf(gh, tag).find((x) => !x.draft);
@@ -174,13 +178,12 @@ describe('krel publish to GitHub (emulator)', function () {
 
   it('a publish killed mid-upload (SIGKILL) is finished by a rerun without re-uploading matching assets', async () => {
     const { gh } = emu;
+    p.cleanup();
     p = makeProject({ store: 'github', uploadConcurrency: 1 });
     p.writeDist({ 'kontain.tar.gz': 'core\n', 'zz-big.bin': Buffer.alloc(256 * 1024 * 1024, 1) });
-    const bigStarted = (): boolean =>
-      repoOf(gh).releases.some(
-        (x) => x.draft && x.assets.some((a) => a.name === 'zz-big.bin' && a.state === 'starter'),
-      );
-    const killed = await runAndSignalWhen(p, ['publish', '--commit', C2], env(gh), 'SIGKILL', bigStarted);
+    const killed = await runAndSignalWhen(p, ['publish', '--commit', C2], env(gh), 'SIGKILL', () =>
+      uploadStarted(gh, 'zz-big.bin'),
+    );
     results.push(killed);
     expect(killed.signal, killed.stderr).to.equal('SIGKILL');
     const draft = repoOf(gh).releases.find((x) => x.draft)!;
@@ -205,16 +208,15 @@ describe('krel publish to GitHub (emulator)', function () {
 
   it('SIGINT during uploads deletes the draft, exits 130 and leaves the old release untouched', async () => {
     const { gh } = emu;
+    p.cleanup();
     p = makeProject({ store: 'github', uploadConcurrency: 1 });
     p.writeDist({ 'kontain.tar.gz': 'old\n' });
     expect((await run(['publish', '--commit', C1])).code).to.equal(0);
     const before = snapshotRelease(gh, 'v0.1-test');
     p.writeDist({ 'kontain.tar.gz': 'new\n', 'zz-big.bin': Buffer.alloc(256 * 1024 * 1024, 2) });
-    const bigStarted = (): boolean =>
-      repoOf(gh).releases.some(
-        (x) => x.draft && x.assets.some((a) => a.name === 'zz-big.bin' && a.state === 'starter'),
-      );
-    const r = await runAndSignalWhen(p, ['publish', '--commit', C2], env(gh), 'SIGINT', bigStarted);
+    const r = await runAndSignalWhen(p, ['publish', '--commit', C2], env(gh), 'SIGINT', () =>
+      uploadStarted(gh, 'zz-big.bin'),
+    );
     results.push(r);
     expect(r.code, r.stderr).to.equal(130);
     expect(r.stderr).to.match(
