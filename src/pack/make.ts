@@ -3,10 +3,12 @@
  * archives concurrently into a staging directory with SHA256SUMS and release-manifest.json, then swaps it in.
  */
 import { writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { KrelConfig } from '../config/types.js';
 import { ConfigError, InterruptedError, RefusedError, UsageError, errorMessage } from '../errors/index.js';
 import type { Progress } from '../log/progress.js';
+import { Slots } from './block-gzip.js';
 import { formatSums, sha256Text } from './checksums.js';
 import { collectArchives } from './collect.js';
 import { checkReplaceable, commitStaging, createStaging, discardStaging, isStagingOf } from './output-dir.js';
@@ -86,6 +88,8 @@ export interface ApplyMakeOptions {
 async function writeAll(plan: MakePlan, staging: string, opts: ApplyMakeOptions): Promise<ArchiveRecord[]> {
   const stop = new AbortController();
   const signal = opts.signal === undefined ? stop.signal : AbortSignal.any([stop.signal, opts.signal]);
+  // Enough blocks to keep every core busy, plus one so a core never waits for the main thread.
+  const slots = new Slots(availableParallelism() + 1);
   const results = await Promise.allSettled(
     plan.archives.map(async (a) => {
       const bar = opts.progress?.item(a.name, a.bytes);
@@ -93,6 +97,7 @@ async function writeAll(plan: MakePlan, staging: string, opts: ApplyMakeOptions)
         const record = await writeArchive(a, path.join(staging, a.name), {
           epoch: plan.sourceDateEpoch,
           signal,
+          slots,
           ...(opts.level !== undefined ? { level: opts.level } : {}),
           ...(bar !== undefined ? { onRead: (n: number) => bar.tick(n) } : {}),
         });
