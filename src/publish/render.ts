@@ -1,5 +1,6 @@
 /** The human form of a publish plan (--dry-run without --json). */
 import { formatBytes } from '../log/logger.js';
+import type { PublishResult } from './apply.js';
 import type { PlanStep, PublishPlan } from './plan-types.js';
 
 function stepLine(s: PlanStep): string {
@@ -48,4 +49,19 @@ export function formatPublishPlan(p: PublishPlan): string {
     p.steps.forEach((s, i) => lines.push(`    ${i + 1}. ${stepLine(s)}`));
   }
   return lines.join('\n');
+}
+
+/** Markdown for the CI job summary after a publish. */
+export function formatPublishSummary(r: PublishResult): string {
+  const lines = [
+    `### krel publish: ${r.tag} (${r.action})`,
+    '',
+    r.url,
+    '',
+    '| Asset | Size | SHA-256 |',
+    '| --- | --- | --- |',
+  ];
+  for (const a of r.assets)
+    lines.push(`| [${a.name}](${a.url}) | ${formatBytes(a.size)} | \`${a.sha256}\` |`);
+  return lines.join('\n') + '\n';
 }

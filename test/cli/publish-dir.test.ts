@@ -115,9 +115,12 @@ describe('krel publish to a local store (dir:PATH)', function () {
     expect(existsSync(store)).to.equal(false);
   });
 
-  it('--json prints url, id, tag, action and every asset with size, sha256 and a URL that downloads it', async () => {
+  it('--json prints url, id, tag, action and every asset with size, sha256 and a URL that downloads it; CI gets a job summary', async () => {
     p.writeDist({ 'kontain.tar.gz': 'json\n' });
-    const r = await p.run(['publish', '--json'], { RELEASE_TAG: 'v1.0.0' });
+    const r = await p.run(['publish', '--json'], {
+      RELEASE_TAG: 'v1.0.0',
+      GITHUB_STEP_SUMMARY: path.join(p.dir, 'summary.md'),
+    });
     expect(r.code, r.stderr).to.equal(0);
     const out = JSON.parse(r.stdout) as {
       url: string;
@@ -129,6 +132,12 @@ describe('krel publish to a local store (dir:PATH)', function () {
     expect(out).to.include({ tag: 'v1.0.0', action: 'create' });
     expect(out.id).to.be.a('string');
     for (const a of out.assets) expect(sha256(readFileSync(fileURLToPath(a.url)))).to.equal(a.sha256);
+    // In GitHub Actions the job summary gets the release URL and the asset table.
+    const summary = readFileSync(path.join(p.dir, 'summary.md'), 'utf8');
+    expect(summary)
+      .to.include(`### krel publish: v1.0.0 (create)`)
+      .and.include(out.url)
+      .and.include(sha256('json\n'));
     const meta = JSON.parse(readFileSync(dl('v1.0.0', '.krel-release.json'), 'utf8')) as Record<
       string,
       unknown

@@ -5,7 +5,9 @@ import { RefusedError } from '../../errors/index.js';
 import { applyPublishPlan } from '../../publish/apply.js';
 import { gatherPublishFacts } from '../../publish/facts.js';
 import { buildPublishPlan } from '../../publish/plan.js';
-import { formatPublishPlan } from '../../publish/render.js';
+import { formatPublishPlan, formatPublishSummary } from '../../publish/render.js';
+import { appendStepSummary } from '../../log/ci.js';
+import { redact } from '../../log/redact.js';
 import type { RetryOptions } from '../../publish/retry.js';
 import { createStore } from '../../store/index.js';
 import { msFromEnv } from '../../store/tuning.js';
@@ -54,6 +56,7 @@ async function run(ctx: CommandContext, flags: PublishFlags): Promise<void> {
     progress: !ctx.globals.json,
     ...retryTuning(ctx.env),
   });
+  appendStepSummary(redact(formatPublishSummary(result)), ctx.env);
   if (ctx.globals.json) ctx.printJson(result);
   else ctx.print(result.url);
 }
