@@ -1,7 +1,7 @@
 /**
  * ReleaseStore: where releases live. Two implementations: github (octokit + got, src/store/github*) and dir
- * (a local directory laid out like GitHub's download URLs, src/store/dir*). The publish room plans and applies
- * against this interface only.
+ * (a local directory laid out like GitHub's download URLs, src/store/dir*). src/publish plans and applies
+ * against this interface only, so both stores follow the same rules.
  */
 import type { Readable } from 'node:stream';
 
