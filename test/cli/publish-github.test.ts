@@ -162,6 +162,39 @@ describe('krel publish to GitHub (emulator)', function () {
     }
   });
 
+  it('an upload answered 403 with Retry-After (secondary limit) waits as told, then completes', async () => {
+    const { gh } = emu;
+    p.writeDist({ 'kontain.tar.gz': 'core\n' });
+    const limit = gh.faults.add({
+      route: 'uploadReleaseAsset',
+      nth: 1,
+      kind: { status: 403, retryAfter: 1, secondary: true },
+    });
+    const r = await run(['publish', '--commit', C2]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(limit.fired).to.equal(1);
+    const ups = uploadsOf(gh);
+    const limited = ups.find((u) => u.status === 403)!;
+    const next = ups.find(
+      (u) => u.start >= limited.end && uploadedName(u.url) === uploadedName(limited.url),
+    )!;
+    expect(next.start - limited.end).to.be.at.least(900);
+  });
+
+  it('an upload answered 422 already_exists (a leftover asset) is cleared and redone', async () => {
+    const { gh } = emu;
+    p.writeDist({ 'kontain.tar.gz': 'core\n' });
+    gh.faults.add({ route: 'uploadReleaseAsset', nth: 1, kind: 'already_exists' });
+    const r = await run(['publish', '--commit', C2]);
+    expect(r.code, r.stderr).to.equal(0);
+    const rel = releasesOf(gh, 'v0.1-test')[0]!;
+    expect(rel.assets.map((a) => [a.name, a.digest]).sort()).to.deep.equal(
+      ['SHA256SUMS', 'kontain.tar.gz']
+        .map((n) => [n, `sha256:${sha256(readFileSync(path.join(p.dist, n)))}`])
+        .sort(),
+    );
+  });
+
   it('uploads failing permanently during a replace leave the old release exactly as it was and no draft', async () => {
     const { gh } = emu;
     p.writeDist({ 'kontain.tar.gz': 'old\n' });
