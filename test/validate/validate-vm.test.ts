@@ -10,13 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ValidationReport } from '../../src/validate/report.js';
 import { baseEnv, KREL_BIN, REPO_ROOT, runKrel } from '../support/cli.js';
-import { BOOT_TIMEOUT_MS, IMAGE_TIMEOUT_MS, testImage } from '../support/vm.js';
-
-/** qemu processes whose command line mentions dir (the run directory lives under it). */
-function qemuUnder(dir: string): string[] {
-  const out = spawnSync('pgrep', ['-af', 'qemu-system'], { encoding: 'utf8' }).stdout;
-  return out.split('\n').filter((l) => l.includes(dir));
-}
+import { BOOT_TIMEOUT_MS, IMAGE_TIMEOUT_MS, processesMentioning, testImage } from '../support/vm.js';
 
 describe('krel validate --vm (real qemu VM, GettingStarted.md)', function () {
   this.timeout(IMAGE_TIMEOUT_MS + 2 * BOOT_TIMEOUT_MS + 10 * 60_000);
@@ -51,7 +45,7 @@ describe('krel validate --vm (real qemu VM, GettingStarted.md)', function () {
     expect(t.details.accelerator).to.match(/^(kvm|tcg)$/);
     expect(t.steps.map((s) => s.status).every((s) => s === 'passed')).to.equal(true);
     expect(r.stderr).to.include('[debian-12 step 3] Hello World');
-    expect(qemuUnder(runRoot)).to.deep.equal([]);
+    expect(processesMentioning(runRoot)).to.deep.equal([]);
     expect(readdirSync(runRoot), 'the run directory and its overlay are gone').to.deep.equal([]);
   });
 
@@ -75,7 +69,7 @@ describe('krel validate --vm (real qemu VM, GettingStarted.md)', function () {
     const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
     expect(sent, stderr).to.equal(true);
     expect(code, stderr).to.equal(130);
-    expect(qemuUnder(runRoot)).to.deep.equal([]);
+    expect(processesMentioning(runRoot)).to.deep.equal([]);
     expect(readdirSync(runRoot), 'the run directory and its overlay are gone').to.deep.equal([]);
   });
 });
