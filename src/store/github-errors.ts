@@ -59,6 +59,13 @@ export function gitHubHttpError(ctx: ErrorContext, status: number, data: unknown
       `GitHub rejected the token (401): set GITHUB_RELEASE_TOKEN to a token with contents:write on ${ctx.repo}`,
       status,
     );
+  if ((status === 403 || status === 429) && /rate limit/i.test(message))
+    return new GitHubError(
+      'apply',
+      `could not ${ctx.action}: GitHub rate limit still exceeded after waiting (${status} ${message})`,
+      status,
+      errors,
+    );
   if (status === 403 && /immutable/i.test(message))
     return new GitHubError('refused', `GitHub refused to ${ctx.action}: ${message} (403)`, status, errors);
   if (status === 403)

@@ -2,7 +2,7 @@
  * Upload throughput of one 512 MB asset to the GitHub emulator: krel's GitHub store (the built code, in a child
  * process) against `curl --data-binary @file` to the same uploads endpoint, in the same run. krel's peak RSS
  * (VmHWM of the child) is measured for a 64 MB and a 512 MB upload: streaming means it does not grow with the
- * asset. Goal: throughput ratio krel/curl >= 0.8. BENCH_ROUNDS (default 2) rounds alternate curl and krel; the
+ * asset. Goal: throughput ratio krel/curl >= 0.8. BENCH_ROUNDS (default 3) rounds alternate curl and krel; the
  * best time of each is reported.
  */
 import { spawn } from 'node:child_process';
@@ -37,7 +37,7 @@ const hwm = Number(/VmHWM:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'ut
 process.stdout.write(JSON.stringify({ seconds, hwmKb: hwm, size: asset.size, state: asset.state }));
 `;
 
-function run(cmd: string, args: string[]): Promise<string> {
+function capture(cmd: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -56,7 +56,7 @@ async function makeFile(file: string, size: number): Promise<void> {
   const out = createWriteStream(file);
   const block = Buffer.alloc(MB);
   for (let off = 0; off < size; off += MB) {
-    for (let i = 0; i < block.length; i += 4) block.writeUInt32LE((off + i) * 2654435761 >>> 0, i);
+    for (let i = 0; i < block.length; i += 4) block.writeUInt32LE(((off + i) * 2654435761) >>> 0, i);
     if (!out.write(block.subarray(0, Math.min(MB, size - off))))
       await new Promise<void>((r) => out.once('drain', () => r()));
   }
@@ -69,7 +69,7 @@ interface KrelRun {
 }
 
 async function krelUpload(gh: GitHubEmulator, file: string, asset: string): Promise<KrelRun> {
-  const out = await run(process.execPath, [
+  const out = await capture(process.execPath, [
     '--input-type=module',
     '-e',
     CHILD,
@@ -87,7 +87,7 @@ async function krelUpload(gh: GitHubEmulator, file: string, asset: string): Prom
 
 async function curlUpload(gh: GitHubEmulator, releaseId: number, file: string, size: number, asset: string) {
   const url = `${gh.uploadsUrl}/repos/kontainapp/km/releases/${releaseId}/assets?name=${asset}`;
-  const out = await run('curl', [
+  const out = await capture('curl', [
     '-sS',
     '-o',
     '/dev/null',
@@ -121,7 +121,7 @@ async function clearAssets(gh: GitHubEmulator): Promise<void> {
 
 export async function run(): Promise<BenchResult[]> {
   ensureCommands({ curl: 'curl' });
-  const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   const dir = await mkdtemp(path.join(tmpdir(), 'krel-bench-upload-'));
   const gh = await startGitHubEmulator({ repos: [{ owner: 'kontainapp', repo: 'km' }], token: TOKEN });
   try {
@@ -152,8 +152,22 @@ export async function run(): Promise<BenchResult[]> {
     const curlMBs = bigSize / MB / curlBest;
     const krelMBs = bigSize / MB / krelBest!.seconds;
     return [
-      { metric: 'upload 512 MB throughput', value: krelMBs, unit: 'MB/s', reference: curlMBs, ratio: krelMBs / curlMBs, note: 'curl --data-binary (goal ratio >= 0.8)' },
-      { metric: 'upload peak RSS, 512 MB asset', value: krelBest!.hwmKb / 1024, unit: 'MB', reference: smallRun.hwmKb / 1024, ratio: krelBest!.hwmKb / smallRun.hwmKb, note: 'same upload of 64 MB (ratio ~1: no growth)' },
+      {
+        metric: 'upload 512 MB throughput',
+        value: krelMBs,
+        unit: 'MB/s',
+        reference: curlMBs,
+        ratio: krelMBs / curlMBs,
+        note: 'curl --data-binary (goal ratio >= 0.8)',
+      },
+      {
+        metric: 'upload peak RSS, 512 MB asset',
+        value: krelBest!.hwmKb / 1024,
+        unit: 'MB',
+        reference: smallRun.hwmKb / 1024,
+        ratio: krelBest!.hwmKb / smallRun.hwmKb,
+        note: 'same upload of 64 MB (ratio ~1: no growth)',
+      },
     ];
   } finally {
     await gh.close();

@@ -103,4 +103,16 @@ describe('github store errors are one clear line without the token', () => {
     expect(e.message).to.match(/^could not read the repository kontainapp\/km: cannot reach GitHub/);
     expect(e.message).not.to.include('\n');
   });
+
+  it('a rate limit that outlasts the retries says so instead of blaming the token', async () => {
+    const { gh } = emu;
+    gh.faults.add({ route: 'repos/get', times: 10, kind: { status: 403, retryAfter: 1, secondary: true } });
+    const { logger, lines } = captureLogger();
+    const e = await failure(emulatorStore(gh, { rateLimitRetries: 1, logger }).info());
+    expect(e.message).to.match(
+      /^could not read the repository kontainapp\/km: GitHub rate limit still exceeded after waiting \(403 You have exceeded a secondary rate limit/,
+    );
+    expect(gh.requests.filter((r) => r.route === 'repos/get')).to.have.length(2);
+    expect(lines.join('\n')).to.match(/secondary rate limit on GET .*giving up/);
+  });
 });
