@@ -1,14 +1,15 @@
 /** The human form of a publish plan (--dry-run without --json). */
 import { formatBytes } from '../log/logger.js';
 import type { PublishResult } from './apply.js';
+import { draftTagName } from './marker.js';
 import type { PlanStep, PublishPlan } from './plan-types.js';
 
-function stepLine(s: PlanStep): string {
+function stepLine(s: PlanStep, tag: string): string {
   switch (s.kind) {
     case 'delete-stale-draft':
       return `delete krel's stale draft ${s.releaseId} (commit ${s.commit})`;
     case 'create-draft':
-      return `create a draft pinned to ${s.commit}`;
+      return `create a draft (as ${draftTagName(tag)}, marked as krel's) pinned to ${s.commit}`;
     case 'resume-draft':
       return `resume krel's draft ${s.releaseId}`;
     case 'keep-asset':
@@ -22,7 +23,7 @@ function stepLine(s: PlanStep): string {
     case 'move-tag':
       return s.from === null ? `create tag at ${s.to}` : `move tag from ${s.from} to ${s.to}`;
     case 'publish':
-      return `publish (prerelease: ${s.prerelease}, latest: ${s.makeLatest})`;
+      return `publish the draft as ${tag} (prerelease: ${s.prerelease}, latest: ${s.makeLatest})`;
     case 'verify-download':
       return `download ${s.name} without credentials and check its sha256`;
   }
@@ -46,7 +47,7 @@ export function formatPublishPlan(p: PublishPlan): string {
     for (const r of p.refusals) lines.push(`    ${r}`);
   } else {
     lines.push('  steps:');
-    p.steps.forEach((s, i) => lines.push(`    ${i + 1}. ${stepLine(s)}`));
+    p.steps.forEach((s, i) => lines.push(`    ${i + 1}. ${stepLine(s, p.tag)}`));
   }
   return lines.join('\n');
 }
