@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ValidationReport } from '../../src/validate/report.js';
@@ -47,6 +47,27 @@ describe('krel validate --vm (real qemu VM, GettingStarted.md)', function () {
     expect(r.stderr).to.include('[debian-12 step 3] Hello World');
     expect(processesMentioning(runRoot)).to.deep.equal([]);
     expect(readdirSync(runRoot), 'the run directory and its overlay are gone').to.deep.equal([]);
+  });
+
+  it('a broken step in the VM exits 5, names the step with its output tail, writes one JUnit failure, and the VM is gone', async () => {
+    const runRoot = mkdtempSync(path.join(work, 'run-'));
+    const broken = path.join(work, 'Broken.md');
+    const doc = readFileSync(path.join(REPO_ROOT, 'km-releases/GettingStarted.md'), 'utf8');
+    writeFileSync(broken, doc.replace('/opt/kontain/bin/km --version', '/opt/kontain/bin/km --no-such-flag'));
+    const junit = path.join(work, 'broken.xml');
+    const r = await runKrel([...args(), '--doc', broken, '--junit', junit], {
+      env: { TMPDIR: runRoot },
+      timeoutMs: 2 * BOOT_TIMEOUT_MS + 5 * 60_000,
+    });
+    expect(r.code, r.stderr).to.equal(5);
+    expect(r.stderr).to.match(
+      /validation failed: 1 step\(s\) failed; first: \[debian-12\] step 4 "Check the versions"/,
+    );
+    expect(r.stderr).to.include('| usage: km FILE.km [ARGS...]');
+    const xml = readFileSync(junit, 'utf8');
+    expect(xml.match(/<failure /g)).to.have.length(1);
+    expect(processesMentioning(runRoot)).to.deep.equal([]);
+    expect(readdirSync(runRoot)).to.deep.equal([]);
   });
 
   it('SIGINT during a VM validation exits 130 and leaves no qemu process and no overlay', async () => {
