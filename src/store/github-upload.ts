@@ -5,6 +5,7 @@
  * with exponential backoff; rate limits wait as GitHub says. Resolves with the asset as GitHub reports it.
  */
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import got, { RequestError as GotRequestError } from 'got';
 import { InterruptedError } from '../errors/index.js';
@@ -69,6 +70,17 @@ function rateLimitWaitMs(headers: Record<string, string | string[] | undefined>)
 }
 
 async function attemptOnce(o: AssetUploadOptions, target: string): Promise<Attempt> {
+  // A file that changed size would send a body shorter or longer than its Content-Length.
+  const actual = (await stat(o.file)).size;
+  if (actual !== o.size)
+    return {
+      kind: 'fail',
+      error: new GitHubError(
+        'usage',
+        `${o.file} changed while publishing: ${actual} bytes, expected ${o.size}`,
+        0,
+      ),
+    };
   const body = createReadStream(o.file, { highWaterMark: 1024 * 1024 });
   const ctx = { repo: o.repo, action: `upload ${o.name}` };
   try {

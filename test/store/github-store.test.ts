@@ -133,4 +133,37 @@ describe('github store against the GitHub emulator', () => {
       .to.match(/What's Changed/)
       .and.to.include(commit.slice(0, 7));
   });
+
+  it("a draft's asset cannot be downloaded without the token: download fails with the URL and 404", async () => {
+    const { gh } = emu;
+    const store = emulatorStore(gh);
+    const draft = await store.createDraft({
+      tag: 'v1.0',
+      commit: gh.state.repos[0]!.commits[0]!,
+      name: 'v1.0',
+      body: '',
+      prerelease: false,
+    });
+    const asset = await store.uploadAsset(draft, await writeAsset(dir, 'a.tar.gz', 'a'));
+    let failure: Error | undefined;
+    await store.download(asset).catch((e: Error) => (failure = e));
+    expect(failure?.message).to.equal(`download of ${asset.downloadUrl} failed: HTTP 404`);
+  });
+
+  it('a file that changed size since it was hashed is refused before any byte is sent', async () => {
+    const { gh } = emu;
+    const store = emulatorStore(gh);
+    const draft = await store.createDraft({
+      tag: 'v1.0',
+      commit: gh.state.repos[0]!.commits[0]!,
+      name: 'v1.0',
+      body: '',
+      prerelease: false,
+    });
+    const req = await writeAsset(dir, 'a.tar.gz', 'abc');
+    let failure: Error | undefined;
+    await store.uploadAsset(draft, { ...req, size: 10 }).catch((e: Error) => (failure = e));
+    expect(failure?.message).to.equal(`${req.file} changed while publishing: 3 bytes, expected 10`);
+    expect(gh.requests.filter((r) => r.listener === 'uploads')).to.deep.equal([]);
+  });
 });
