@@ -4,7 +4,7 @@
  * check that a VM really is gone.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { Logger } from '../../src/log/logger.js';
 import type { CachedImage } from '../../src/vm/image-cache.js';
 import { prepareImage } from '../../src/vm/qemu-provider.js';
@@ -79,4 +79,19 @@ export async function waitGone(pid: number, timeoutMs = 10_000): Promise<boolean
 
 export function pathGone(p: string): boolean {
   return !existsSync(p);
+}
+
+/** Pids of processes whose command line mentions `text` (e.g. a run directory), this process excluded. */
+export function processesMentioning(text: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(text) && processAlive(Number(entry)))
+        pids.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
 }

@@ -1,0 +1,39 @@
+/**
+ * A child process that provisions a VM, for the signal tests: `tsx test/support/vm-child.ts MODE RUN_ROOT`.
+ * MODE "plain" installs no signal handlers (the provider's own guard must clean up); "cli" installs krel's CLI
+ * handlers and disposes when the abort signal fires, like a command does. Prints "BOOTING" once qemu is being
+ * started and "READY <qemu pid> <overlay> <run dir>" once the guest answers; then waits to be signalled.
+ */
+import { abortController, installSignalHandlers } from '../../src/cli/signals.js';
+import { InterruptedError } from '../../src/errors/index.js';
+import { Logger } from '../../src/log/logger.js';
+import { provisionQemu } from '../../src/vm/qemu-provider.js';
+
+const [mode = 'plain', runRoot] = process.argv.slice(2);
+const cli = mode === 'cli';
+if (cli) installSignalHandlers();
+
+const logger = new Logger({
+  ci: 'none',
+  write: (line) => {
+    process.stderr.write(line + '\n');
+    if (line.includes('booting ')) process.stdout.write('BOOTING\n');
+  },
+});
+
+try {
+  const target = await provisionQemu(
+    { logger, ...(runRoot !== undefined ? { runRoot } : {}) },
+    cli ? { signal: abortController.signal } : {},
+  );
+  process.stdout.write(`READY ${target.pid} ${target.overlay} ${target.runDir}\n`);
+  if (cli) {
+    abortController.signal.addEventListener('abort', () => {
+      void target.dispose().then(() => process.exit(130));
+    });
+  }
+  setInterval(() => undefined, 60_000);
+} catch (e) {
+  process.stderr.write(`vm-child: ${(e as Error).message}\n`);
+  process.exit(e instanceof InterruptedError ? 130 : 1);
+}
