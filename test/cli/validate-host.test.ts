@@ -19,6 +19,7 @@ describe('krel validate --host (real sshd, GettingStarted.md)', function () {
   let work: string;
   let dist: string;
   let opt: string;
+  let home: string;
   let target: string;
 
   before(async () => {
@@ -30,13 +31,13 @@ describe('krel validate --host (real sshd, GettingStarted.md)', function () {
     const made = await runKrel(['make', '--config', 'examples/kontain/krel.json', '--out', dist]);
     expect(made.code, made.stderr).to.equal(0);
     opt = mkdtempSync(path.join(os.tmpdir(), 'krel-opt-'));
-    const home = mkdtempSync(path.join(os.tmpdir(), 'krel-home-'));
+    home = mkdtempSync(path.join(os.tmpdir(), 'krel-home-'));
     sshd = await startSshd({ mounts: { '/opt': opt, [os.homedir()]: home } });
     target = `${sshd.endpoint.username}@127.0.0.1:${sshd.port}`;
   });
   after(async () => {
     await sshd?.stop();
-    for (const d of [work, opt]) if (d !== undefined) rmSync(d, { recursive: true, force: true });
+    for (const d of [work, opt, home]) if (d !== undefined) rmSync(d, { recursive: true, force: true });
   });
 
   const validate = (extra: string[], env: NodeJS.ProcessEnv = {}) =>
