@@ -81,7 +81,7 @@ async function attemptOnce(o: AssetUploadOptions, target: string): Promise<Attem
         0,
       ),
     };
-  const body = createReadStream(o.file, { highWaterMark: 1024 * 1024 });
+  const body = createReadStream(o.file, { highWaterMark: 4 * 1024 * 1024 });
   const ctx = { repo: o.repo, action: `upload ${o.name}` };
   try {
     const request = got.post(target, {
