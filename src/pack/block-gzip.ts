@@ -3,16 +3,26 @@
  * on its own (zlib on the libuv threadpool) as raw deflate primed with the previous 32 KiB, ended with a
  * sync flush (the last block with finish), and the results are written in order between one gzip header
  * and trailer. The output is a single standard gzip member, identical for identical input whatever the
- * timing, because block boundaries depend only on byte offsets. Several blocks of one archive compress
+ * timing, because block boundaries depend only on byte offsets. Blocks of random-looking bytes are stored. Several blocks of one archive compress
  * at once, so even a single large archive uses every core.
  */
-import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 
 /** 10-byte gzip header: deflate, no flags (no name), mtime 0, no extra flags, OS 3 (Unix). */
 const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]);
 const WINDOW = 32 * 1024;
-const deflateRaw = promisify(zlib.deflateRaw);
+
+/** Raw-deflate one block; the output chunks are handed on as they are (no concatenation copy). */
+function deflateRaw(input: Buffer, options: zlib.ZlibOptions): Promise<Buffer[]> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    const z = zlib.createDeflateRaw(options);
+    z.on('data', (c: Buffer) => parts.push(c));
+    z.on('error', reject);
+    z.on('end', () => resolve(parts));
+    z.end(input);
+  });
+}
 
 export const BLOCK_SIZE = 1024 * 1024;
 const OUT_CHUNK = 256 * 1024;
@@ -21,6 +31,32 @@ const OUT_CHUNK = 256 * 1024;
 export const blockGzipAvailable = typeof (zlib as { crc32?: unknown }).crc32 === 'function';
 
 /** Shared by the archives written at once: how many blocks compress at a time, in all. */
+const SAMPLES = 16;
+const SAMPLE = 4096;
+/** Bits per byte above which a sample is taken for random or already-compressed data. */
+const RANDOM_BITS = 7.9;
+
+/**
+ * True when every sample of the block has the byte entropy of random data (already-compressed files:
+ * archives, images, packed libraries). Such blocks are stored rather than deflated: deflate would spend
+ * most of its time on them and save nothing. The decision depends only on the bytes, so output stays
+ * reproducible.
+ */
+export function looksIncompressible(block: Buffer): boolean {
+  if (block.length < SAMPLES * SAMPLE) return false;
+  const counts = new Uint32Array(256);
+  const stride = Math.floor((block.length - SAMPLE) / (SAMPLES - 1));
+  for (let s = 0; s < SAMPLES; s++) {
+    counts.fill(0);
+    const start = s * stride;
+    for (let i = start; i < start + SAMPLE; i++) counts[block[i]!]!++;
+    let bits = 0;
+    for (const c of counts) if (c > 0) bits -= (c / SAMPLE) * Math.log2(c / SAMPLE);
+    if (bits < RANDOM_BITS) return false;
+  }
+  return true;
+}
+
 export class Slots {
   private readonly waiting: (() => void)[] = [];
   constructor(private free: number) {}
@@ -93,7 +129,7 @@ export class BlockGzip {
     this.crc = zlib.crc32(input, this.crc);
     this.isize = (this.isize + input.length) % 2 ** 32;
     const options: zlib.ZlibOptions = {
-      level: this.opts.level,
+      level: looksIncompressible(input) ? 0 : this.opts.level,
       finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
       chunkSize: OUT_CHUNK,
       ...(this.dictionary !== undefined ? { dictionary: this.dictionary } : {}),
@@ -106,8 +142,8 @@ export class BlockGzip {
     });
     const previous = this.tail;
     this.tail = (async () => {
-      const [, data] = await Promise.all([previous, compressed]);
-      await this.out(data);
+      const [, parts] = await Promise.all([previous, compressed]);
+      for (const part of parts) await this.out(part);
     })();
     this.tail.catch(() => undefined); // surfaced by the await below or in end()
     this.pending.push(this.tail);

@@ -54,7 +54,7 @@ async function blockGzipTo(
         out.size += chunk.length;
         for (let off = 0; off < chunk.length;) off += (await fh.write(chunk, off)).bytesWritten;
       },
-      { level, inFlight: 3, slots },
+      { level, inFlight: 2, slots },
     );
     const entries = await body(async (chunk, release) => {
       await gz.write(chunk);

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { BlockGzip, Slots } from '../../src/pack/block-gzip.js';
+import { BlockGzip, looksIncompressible, Slots } from '../../src/pack/block-gzip.js';
 import { planMake } from '../../src/pack/make.js';
 import { writeArchive } from '../../src/pack/write-archive.js';
 import { makeTree, SAMPLE, SAMPLE_ARCHIVES, writeConfig } from './fixture.js';
@@ -53,6 +53,15 @@ describe('pack/block-gzip', () => {
     expect(gunzipSync(await gzip(Buffer.alloc(0), 1)).length).to.equal(0);
     const exact = input(4 * 64 * 1024);
     expect(gunzipSync(await gzip(exact, 64 * 1024)).equals(exact)).to.equal(true);
+  });
+
+  it('random-looking blocks are stored, not deflated, and still round-trip with compressible ones', async () => {
+    const random = randomBytes(256 * 1024);
+    expect(looksIncompressible(random)).to.equal(true);
+    expect(looksIncompressible(input(256 * 1024))).to.equal(false);
+    const data = Buffer.concat([random, input(200_000), randomBytes(100_000)]);
+    const gz = await gzip(data, 50_000);
+    expect(gunzipSync(gz).equals(data)).to.equal(true);
   });
 
   it('the header has no name, mtime 0 and the Unix OS byte', async () => {
