@@ -67,4 +67,26 @@ describe('the GitHub emulator checks traffic against the OpenAPI description', (
       'status 200 is not a documented response of git/create-ref',
     ]);
   });
+
+  it('an upload without Content-Length (chunked) is recorded: uploads.github.com needs the length', async () => {
+    const create = await fetch(`${gh.apiUrl}/repos/o/r/releases`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ tag_name: 'v1', draft: true }),
+    });
+    const { id } = (await create.json()) as { id: number };
+    const body = new ReadableStream({
+      start(c) {
+        c.enqueue(new TextEncoder().encode('chunked bytes'));
+        c.close();
+      },
+    });
+    await fetch(`${gh.uploadsUrl}/repos/o/r/releases/${id}/assets?name=a.bin`, {
+      method: 'POST',
+      headers: { authorization: `token ${TOKEN}`, 'content-type': 'application/octet-stream' },
+      body,
+      duplex: 'half',
+    });
+    expect(gh.violations.join('\n')).to.match(/uploads need an explicit Content-Length/);
+  });
 });
