@@ -11,8 +11,15 @@ export async function runBuild(
   logger: Logger,
   signal?: AbortSignal,
 ): Promise<void> {
-  const child = spawn('sh', ['-c', command], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  const onAbort = (): void => void child.kill('SIGTERM');
+  // Its own process group, so an interrupt stops the whole build, not only the shell.
+  const child = spawn('sh', ['-c', command], { cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const onAbort = (): void => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  };
   signal?.addEventListener('abort', onAbort, { once: true });
   for (const s of [child.stdout, child.stderr])
     createInterface({ input: s }).on('line', (l) => logger.info(l));

@@ -1,9 +1,10 @@
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeTree, SAMPLE, SAMPLE_ARCHIVES, sh, writeConfig, type Fixture } from '../pack/fixture.js';
-import { REPO_ROOT, runKrel } from '../support/cli.js';
+import { baseEnv, KREL_BIN, REPO_ROOT, runKrel } from '../support/cli.js';
 
 describe('krel make / krel verify (CLI)', () => {
   let fx: Fixture;
@@ -109,6 +110,19 @@ describe('krel make / krel verify (CLI)', () => {
     expect(r.stderr).to.match(/krel: .*dist: \d+ mismatches against SHA256SUMS\/release-manifest\.json/);
     expect(r.stderr).to.include('  kontain.tar.gz: sha256 is ');
     expect(r.stderr).to.not.match(/kontain-node|kontain-python/);
+  });
+
+  it('SIGINT during the build stops it, exits 130 and leaves no output or staging directory', async () => {
+    writeConfig(fx, [{ name: 'gen.tar.gz', files: ['gen'] }], { build: 'echo build-started; sleep 30' });
+    const child = spawn(process.execPath, [KREL_BIN, 'make'], { cwd: fx.root, env: baseEnv() });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      if (d.includes('build-started')) child.kill('SIGINT');
+    });
+    const [code] = (await once(child, 'close')) as [number | null];
+    expect(code, stderr).to.equal(130);
+    expect(readdirSync(fx.root).sort()).to.deep.equal(['build', 'krel.json']);
   });
 
   it('the same inputs made twice by the CLI give the same sha256 for every file', async () => {
