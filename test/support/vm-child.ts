@@ -1,8 +1,10 @@
 /**
  * A child process that provisions a VM, for the signal tests: `tsx test/support/vm-child.ts MODE RUN_ROOT`.
  * MODE "plain" installs no signal handlers (the provider's own guard must clean up); "cli" installs krel's CLI
- * handlers and disposes when the abort signal fires, like a command does. Prints "BOOTING" once qemu is being
- * started and "READY <qemu pid> <overlay> <run dir>" once the guest answers; then waits to be signalled.
+ * handlers and disposes when the abort signal fires, like a command does; "keep" provisions with keep and an
+ * open network, disposes and exits 0 (the VM must live on). Prints "BOOTING" once qemu is being started and
+ * "READY <qemu pid> <overlay> <run dir>" once the guest answers (with keep also "ENTER <ssh command>"); then
+ * waits to be signalled.
  */
 import { abortController, installSignalHandlers } from '../../src/cli/signals.js';
 import { InterruptedError } from '../../src/errors/index.js';
@@ -11,6 +13,7 @@ import { provisionQemu } from '../../src/vm/qemu-provider.js';
 
 const [mode = 'plain', runRoot] = process.argv.slice(2);
 const cli = mode === 'cli';
+const keep = mode === 'keep';
 if (cli) installSignalHandlers();
 
 const logger = new Logger({
@@ -24,9 +27,14 @@ const logger = new Logger({
 try {
   const target = await provisionQemu(
     { logger, ...(runRoot !== undefined ? { runRoot } : {}) },
-    cli ? { signal: abortController.signal } : {},
+    cli ? { signal: abortController.signal } : keep ? { keep: true, network: true } : {},
   );
   process.stdout.write(`READY ${target.pid} ${target.overlay} ${target.runDir}\n`);
+  if (keep) {
+    process.stdout.write(`ENTER ${target.enterCommand ?? ''}\n`);
+    await target.dispose();
+    process.exit(0);
+  }
   if (cli) {
     abortController.signal.addEventListener('abort', () => {
       void target.dispose().then(() => process.exit(130));

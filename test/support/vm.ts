@@ -3,8 +3,11 @@
  * once per run, or reused from the user cache), a logger that records what the provider said, and helpers to
  * check that a VM really is gone.
  */
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { Logger } from '../../src/log/logger.js';
 import type { CachedImage } from '../../src/vm/image-cache.js';
 import { prepareImage } from '../../src/vm/qemu-provider.js';
@@ -94,4 +97,67 @@ export function processesMentioning(text: string): number[] {
     }
   }
   return pids;
+}
+
+const CHILD = fileURLToPath(new URL('./vm-child.ts', import.meta.url));
+
+/** A child process running test/support/vm-child.ts. */
+export interface Child {
+  proc: ChildProcess;
+  /** Resolves with the first stdout line starting with `word`. */
+  line(word: string, timeoutMs: number): Promise<string>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stderr(): string;
+}
+
+export function startChild(mode: 'plain' | 'cli' | 'keep', runRoot: string): Child {
+  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, mode, runRoot], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  const waiters: (() => void)[] = [];
+  proc.stdout.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+    waiters.forEach((w) => w());
+  });
+  proc.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return {
+    proc,
+    exited,
+    stderr: () => err,
+    line: (word, timeoutMs) =>
+      new Promise((resolve, reject) => {
+        const check = (): void => {
+          const found = out.split('\n').find((l) => l.startsWith(word));
+          if (found !== undefined) resolve(found);
+        };
+        waiters.push(check);
+        check();
+        void exited.then(() => reject(new Error(`child exited before ${word}: ${err.slice(-2000)}`)));
+        setTimeout(
+          () => reject(new Error(`no ${word} within ${timeoutMs} ms: ${err.slice(-2000)}`)),
+          timeoutMs,
+        ).unref();
+      }),
+  };
+}
+
+export async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** An HTTP server on the host's 127.0.0.1 answering "krel-host-ok" (a guest reaches it as 10.0.2.2 when allowed). */
+export async function startHostHttpServer(): Promise<{ port: number; close: () => Promise<void> }> {
+  const server = createServer((_req, res) => res.end('krel-host-ok\n'));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return { port, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }

@@ -3,14 +3,15 @@
  * ready, with krel's CLI handlers or with none, and a hard kill (qemu dies with its parent; the next run removes
  * the leftover directory).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { removeStaleRunDirs } from '../../src/vm/run-dir.js';
 import {
+  type Child,
+  startChild,
+  waitFor,
   BOOT_TIMEOUT_MS,
   IMAGE_TIMEOUT_MS,
   pathGone,
@@ -18,60 +19,6 @@ import {
   testImage,
   waitGone,
 } from '../support/vm.js';
-
-const CHILD = fileURLToPath(new URL('../support/vm-child.ts', import.meta.url));
-
-interface Child {
-  proc: ChildProcess;
-  /** Resolves with the first stdout line starting with `word`. */
-  line(word: string, timeoutMs: number): Promise<string>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  stderr(): string;
-}
-
-function startChild(mode: 'plain' | 'cli', runRoot: string): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, mode, runRoot], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  const waiters: (() => void)[] = [];
-  proc.stdout.setEncoding('utf8').on('data', (d: string) => {
-    out += d;
-    waiters.forEach((w) => w());
-  });
-  proc.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    proc.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  return {
-    proc,
-    exited,
-    stderr: () => err,
-    line: (word, timeoutMs) =>
-      new Promise((resolve, reject) => {
-        const check = (): void => {
-          const found = out.split('\n').find((l) => l.startsWith(word));
-          if (found !== undefined) resolve(found);
-        };
-        waiters.push(check);
-        check();
-        void exited.then(() => reject(new Error(`child exited before ${word}: ${err.slice(-2000)}`)));
-        setTimeout(
-          () => reject(new Error(`no ${word} within ${timeoutMs} ms: ${err.slice(-2000)}`)),
-          timeoutMs,
-        ).unref();
-      }),
-  };
-}
-
-async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function runDirsIn(root: string): Promise<string[]> {
   return (await readdir(root)).filter((e) => e.startsWith('krel-vm-'));
