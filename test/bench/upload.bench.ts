@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureCommands } from '../support/tools.js';
@@ -31,11 +31,14 @@ const { Logger } = await import(build + 'log/logger.js');
 const store = createGitHubStore({ owner: 'kontainapp', repo: 'km', token, apiUrl, logger: new Logger({ ci: 'none' }), writeSpacingMs: 0 });
 const release = await store.findRelease(tag);
 const size = statSync(file).size;
+const cpu0 = process.cpuUsage();
 const started = process.hrtime.bigint();
 const asset = await store.uploadAsset(release, { name, file, size, sha256: undefined, contentType: 'application/octet-stream' });
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+const cpu = process.cpuUsage(cpu0);
+const cpuSeconds = (cpu.user + cpu.system) / 1e6;
 const hwm = Number(/VmHWM:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]);
-process.stdout.write(JSON.stringify({ seconds, hwmKb: hwm, size: asset.size, state: asset.state }));
+process.stdout.write(JSON.stringify({ seconds, cpuSeconds, hwmKb: hwm, size: asset.size, state: asset.state }));
 `;
 
 function capture(cmd: string, args: string[]): Promise<string> {
@@ -66,6 +69,7 @@ async function makeFile(file: string, size: number): Promise<void> {
 
 interface KrelRun {
   seconds: number;
+  cpuSeconds: number;
   hwmKb: number;
 }
 
@@ -132,6 +136,7 @@ async function clearAssets(gh: GitHubEmulator): Promise<void> {
 
 export async function run(): Promise<BenchResult[]> {
   ensureCommands({ curl: 'curl' });
+  const loadBefore = loadavg()[0]!;
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   const dir = await mkdtemp(path.join(tmpdir(), 'krel-bench-upload-'));
   const gh = await startGitHubEmulator({ repos: [{ owner: 'kontainapp', repo: 'km' }], token: TOKEN });
@@ -185,6 +190,14 @@ export async function run(): Promise<BenchResult[]> {
         reference: curlStreamedMBs,
         ratio: krelMBs / curlStreamedMBs,
         note: 'curl -T (streamed from disk)',
+      },
+      { metric: 'krel CPU time, 512 MB upload', value: krelBest!.cpuSeconds, unit: 's' },
+      {
+        metric: 'load average (1 min) before / after',
+        value: loadBefore,
+        unit: '',
+        reference: loadavg()[0]!,
+        note: 'busy machine: throughput ratios vary between runs',
       },
       {
         metric: 'upload peak RSS, 512 MB asset',
