@@ -2,7 +2,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig } from '../config/load.js';
 import type { KrelConfig } from '../config/types.js';
 import { UsageError } from '../errors/index.js';
 import { Logger } from '../log/logger.js';
@@ -60,6 +59,7 @@ export function createContext(
         if (globals.config === undefined && env.KREL_CONFIG === undefined && !existsSync(file)) {
           throw new UsageError(`no krel.json in ${cwd}: create one or pass --config PATH`);
         }
+        const { loadConfig } = await import('../config/load.js');
         return loadConfig(file);
       })();
       return cached;

@@ -1,0 +1,34 @@
+/** `krel verify [DIR]`: re-hash a made release directory against its SHA256SUMS and release-manifest.json. */
+import path from 'node:path';
+import { RefusedError } from '../../errors/index.js';
+import { verifyDist } from '../../pack/index.js';
+import type { CommandContext } from '../context.js';
+
+async function defaultDir(ctx: CommandContext): Promise<string> {
+  try {
+    return (await ctx.config()).out;
+  } catch {
+    return path.resolve(ctx.cwd, 'dist');
+  }
+}
+
+/** Verify DIR; every mismatch becomes one line of a RefusedError (exit 3). */
+export async function verifyOrRefuse(ctx: CommandContext, dir: string, json: boolean): Promise<void> {
+  const report = await verifyDist(dir);
+  if (json) ctx.printJson(report);
+  const n = report.problems.length;
+  if (n > 0) {
+    throw new RefusedError(
+      `${dir}: ${n} mismatch${n === 1 ? '' : 'es'} against SHA256SUMS/release-manifest.json`,
+      {
+        details: report.problems,
+      },
+    );
+  }
+  ctx.logger.info(`verified ${report.verified.length} files in ${dir}: all match`);
+}
+
+export async function runVerify(ctx: CommandContext, dirArg: string | undefined): Promise<void> {
+  const dir = dirArg !== undefined ? path.resolve(ctx.cwd, dirArg) : await defaultDir(ctx);
+  await verifyOrRefuse(ctx, dir, ctx.globals.json);
+}
