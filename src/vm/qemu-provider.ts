@@ -96,6 +96,7 @@ export async function provisionQemu(
   const runRoot = options.runRoot ?? tmpdir();
   const keep = opts.keep ?? false;
   const { signal } = opts;
+  if (isAborted(signal)) throw new InterruptedError();
   const image = await prepareImage({ ...options, logger }, signal);
 
   for (const dir of removeStaleRunDirs(runRoot)) logger.debug(`removed the leftover VM directory ${dir}`);
@@ -230,9 +231,13 @@ export async function provisionQemu(
     } catch (cleanup) {
       logger.warn(`cleaning up the VM failed: ${errorMessage(cleanup)}`);
     }
-    if (signal?.aborted === true && !(e instanceof InterruptedError)) throw new InterruptedError();
+    if (isAborted(signal) && !(e instanceof InterruptedError)) throw new InterruptedError();
     throw e;
   }
+}
+
+function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
 }
 
 function lastLines(text: string, n: number): string {
