@@ -3,6 +3,8 @@
  * networking with an OS-picked SSH forward on 127.0.0.1 (restricted unless the run needs the network), the SSH
  * keys in fw_cfg, serial console to a file, QMP on a unix socket, a pidfile, and no reboot (a panic ends qemu).
  */
+import path from 'node:path';
+
 export interface QemuRunFiles {
   kernel: string;
   initrd: string;
@@ -33,6 +35,9 @@ export const KERNEL_BANNER = 'Linux version';
 export function buildQemuArgs(o: QemuArgsOptions): string[] {
   const f = o.files;
   return [
+    // The run directory's name (krel-vm-XXXXXX) names the VM: ps, pkill -f and qemu's own messages show it.
+    '-name',
+    path.basename(path.dirname(f.pidFile)),
     '-nodefaults',
     '-no-user-config',
     ...o.acceleratorArgs,

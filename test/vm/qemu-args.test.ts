@@ -30,6 +30,12 @@ describe('vm/qemu-args', function () {
     expect(a).to.include('-no-reboot');
   });
 
+  it('names the VM after its run directory, so CI cleanup (pkill -f "-name krel-vm-") finds it', function () {
+    const named = { ...files, pidFile: '/tmp/krel-vm-Ab12Cd/qemu.pid' };
+    const a = buildQemuArgs({ files: named, acceleratorArgs: TCG.args, memoryMiB: 512, network: false });
+    expect(a.slice(0, 2)).to.deep.equal(['-name', 'krel-vm-Ab12Cd']);
+  });
+
   it('the SSH forward binds 127.0.0.1 with an OS-picked port; the network is restricted unless asked for', function () {
     const closed = buildQemuArgs({ files, acceleratorArgs: TCG.args, memoryMiB: 512, network: false }).join(
       ' ',
