@@ -19,6 +19,11 @@ export interface GatherOptions {
   /** dist/ override (--dist); default config.out */
   dist?: string;
   signal?: AbortSignal;
+  /**
+   * Rules only: skip reading dist/ (it may not exist yet). `krel release` uses this to refuse a tag before
+   * spending minutes on make and validation.
+   */
+  rulesOnly?: boolean;
 }
 
 export async function gatherPublishFacts(o: GatherOptions): Promise<PublishFacts> {
@@ -34,11 +39,15 @@ export async function gatherPublishFacts(o: GatherOptions): Promise<PublishFacts
   });
   const releases = (await store.listReleases()).filter((r) => isForTag(r, tag.tag));
   const tagCommit = await store.tagCommit(tag.tag);
-  const local = await logger.step('assets', async () => {
-    const l = await gatherLocalAssets(o.dist ?? config.out, o.signal);
-    logger.info(`${l.assets.length} assets in ${l.dist}, checked against SHA256SUMS`);
-    return l;
-  });
+  const dist = o.dist ?? config.out;
+  const local =
+    o.rulesOnly === true
+      ? { dist, assets: [], problems: [] }
+      : await logger.step('assets', async () => {
+          const l = await gatherLocalAssets(dist, o.signal);
+          logger.info(`${l.assets.length} assets in ${l.dist}, checked against SHA256SUMS`);
+          return l;
+        });
   const file = await readNotesFile(config.release.notesDir, tag.tag);
   return {
     store: info,

@@ -7,6 +7,7 @@ import { makeCommand } from './make.js';
 import { verifyCommand } from './verify.js';
 import { validateCommand } from './validate.js';
 import { doctorCommand } from './doctor.js';
+import { releaseCommand } from './release.js';
 
 export type CommandFactory = () => Command;
 
@@ -18,4 +19,5 @@ export const COMMANDS: CommandFactory[] = [
   pruneCommand,
   validateCommand,
   doctorCommand,
+  releaseCommand,
 ];

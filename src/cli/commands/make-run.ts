@@ -13,6 +13,7 @@ import {
   planMake,
   runBuild,
   type MakePlan,
+  type ReleaseManifest,
 } from '../../pack/index.js';
 import type { CommandContext } from '../context.js';
 import { abortController } from '../signals.js';
@@ -37,7 +38,11 @@ function existingDir(cwd: string, p: string, flag: string): string {
   return abs;
 }
 
-export async function runMake(ctx: CommandContext, flags: MakeFlags, toolVersion: string): Promise<void> {
+export async function runMake(
+  ctx: CommandContext,
+  flags: MakeFlags,
+  toolVersion: string,
+): Promise<ReleaseManifest | undefined> {
   limitYoungGenerationGrowth();
   const config = await ctx.config();
   const opts = {
@@ -58,7 +63,7 @@ export async function runMake(ctx: CommandContext, flags: MakeFlags, toolVersion
     if (build === undefined) assertInputsPresent(plan);
     if (ctx.globals.json) ctx.printJson(plan);
     else ctx.print(formatPlan(plan));
-    return;
+    return undefined;
   }
   assertInputsPresent(plan);
   const manifest = await ctx.logger.step(`make ${plan.out}`, async () => {
@@ -75,4 +80,5 @@ export async function runMake(ctx: CommandContext, flags: MakeFlags, toolVersion
   });
   if (flags.verify === true) await ctx.logger.step('verify', () => verifyOrRefuse(ctx, plan.out, false));
   if (ctx.globals.json) ctx.printJson(manifest);
+  return manifest;
 }

@@ -1,7 +1,7 @@
 /** `krel publish`: make dist/ a release, with the tag rules and nothing half-done ever visible. */
 import path from 'node:path';
 import { RefusedError } from '../../errors/index.js';
-import { applyPublishPlan } from '../../publish/apply.js';
+import { applyPublishPlan, type PublishResult } from '../../publish/apply.js';
 import { gatherPublishFacts } from '../../publish/facts.js';
 import { buildPublishPlan } from '../../publish/plan.js';
 import { formatPublishPlan, formatPublishSummary } from '../../publish/render.js';
@@ -19,7 +19,10 @@ export interface PublishFlags {
   dist?: string;
 }
 
-export async function runPublish(ctx: CommandContext, flags: PublishFlags): Promise<void> {
+export async function runPublish(
+  ctx: CommandContext,
+  flags: PublishFlags,
+): Promise<PublishResult | undefined> {
   const config = await ctx.config();
   const store = createStore(config, ctx.env, ctx.logger, {
     ...(flags.store !== undefined ? { store: flags.store } : {}),
@@ -44,7 +47,7 @@ export async function runPublish(ctx: CommandContext, flags: PublishFlags): Prom
     if (plan.action === 'refuse') {
       throw new RefusedError(plan.refusals[0] ?? 'refused', { details: plan.refusals.slice(1) });
     }
-    return;
+    return undefined;
   }
   if (plan.action !== 'refuse') ctx.logger.info(`${plan.action} ${plan.tag} in ${plan.store}`);
   const result = await applyPublishPlan(plan, {
@@ -58,6 +61,7 @@ export async function runPublish(ctx: CommandContext, flags: PublishFlags): Prom
   appendStepSummary(redact(formatPublishSummary(result)), ctx.env);
   if (ctx.globals.json) ctx.printJson(result);
   else ctx.print(result.url);
+  return result;
 }
 
 /** KREL_RETRY_BASE_MS shortens (or lengthens) the executor's backoff as it does the GitHub client's. */

@@ -18,6 +18,7 @@ import {
   resolveSource,
   toJunitXml,
   toMarkdown,
+  type ValidationReport,
 } from '../../validate/index.js';
 import { writeFileAtomic } from '../../store/dir-files.js';
 import type { CommandContext } from '../context.js';
@@ -44,7 +45,10 @@ export interface ValidateFlags {
   showOutput?: string;
 }
 
-export async function runValidate(ctx: CommandContext, flags: ValidateFlags): Promise<void> {
+export async function runValidate(
+  ctx: CommandContext,
+  flags: ValidateFlags,
+): Promise<ValidationReport | undefined> {
   const config = await ctx.config();
   const docFile = flags.doc !== undefined ? path.resolve(ctx.cwd, flags.doc) : config.validate.doc;
   const docName = path.relative(ctx.cwd, docFile) || docFile;
@@ -82,7 +86,10 @@ export async function runValidate(ctx: CommandContext, flags: ValidateFlags): Pr
   }
   const plan = planValidate({ doc: docName, steps, source, installScript, targets });
   if (ctx.globals.dryRun) {
-    if (ctx.globals.json) return ctx.printJson(plan);
+    if (ctx.globals.json) {
+      ctx.printJson(plan);
+      return undefined;
+    }
     ctx.print(`validate ${docName} on ${plan.targets.join(', ')} with ${describeSource(source)}`);
     for (const s of plan.steps) {
       const notes = [
@@ -94,7 +101,7 @@ export async function runValidate(ctx: CommandContext, flags: ValidateFlags): Pr
         `  ${s.index}. ${s.name} (line ${s.line})${notes.length > 0 ? ` [${notes.join('; ')}]` : ''}`,
       );
     }
-    return;
+    return undefined;
   }
   ctx.logger.info(
     `validating ${docName} (${steps.length} steps) on ${plan.targets.join(', ')}: ${describeSource(source)}`,
@@ -124,4 +131,5 @@ export async function runValidate(ctx: CommandContext, flags: ValidateFlags): Pr
   if (abortController.signal.aborted) throw new InterruptedError('interrupted: the targets were cleaned up');
   const err = outcomeError(report);
   if (err !== undefined) throw err;
+  return report;
 }

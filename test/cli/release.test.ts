@@ -1,0 +1,113 @@
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { REPO_ROOT, runKrel } from '../support/cli.js';
+import { startSshd, type Sshd } from '../support/sshd.js';
+
+/**
+ * krel release: make -> validate dist -> publish -> validate release, against a local store, validating on a real
+ * sshd whose sessions see throwaway /opt and home directories (the guide's sudo mkdir /opt/kontain stays there).
+ */
+describe('krel release (pipeline gates, local store, real sshd)', function () {
+  this.timeout(300_000);
+  let sshd: Sshd;
+  let work: string;
+
+  before(async () => {
+    spawnSync('npm', ['run', 'build', '--silent'], { cwd: REPO_ROOT, stdio: 'ignore' });
+    work = mkdtempSync(path.join(os.tmpdir(), 'krel-release-'));
+    const opt = mkdtempSync(path.join(work, 'opt-'));
+    const home = mkdtempSync(path.join(work, 'home-'));
+    sshd = await startSshd({ mounts: { '/opt': opt, [os.homedir()]: home } });
+  });
+  after(async () => {
+    await sshd?.stop();
+    if (work !== undefined) rmSync(work, { recursive: true, force: true });
+  });
+
+  const release = (store: string, out: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}) =>
+    runKrel(
+      [
+        'release',
+        '--config',
+        'examples/kontain/krel.json',
+        '--store',
+        `dir:${store}`,
+        '--out',
+        out,
+        '--host',
+        `${sshd.endpoint.username}@127.0.0.1:${sshd.port}`,
+        '--identity',
+        sshd.identityFile,
+        '--known-host-key',
+        sshd.hostKeyFingerprint,
+        ...extra,
+      ],
+      { env, timeoutMs: 280_000 },
+    );
+  const releasesDir = (store: string) => path.join(store, 'kontainapp/km/releases/download');
+  const entries = (store: string) => (existsSync(releasesDir(store)) ? readdirSync(releasesDir(store)) : []);
+
+  it('a failing validation of the local dist publishes nothing: exit 5, no release and no draft in the store', async () => {
+    const store = path.join(work, 'store-fail');
+    const doc = path.join(work, 'Broken.md');
+    writeFileSync(doc, '# Install\n\n```bash\necho installing\nfalse\n```\n');
+    const r = await release(store, path.join(work, 'dist-fail'), ['--doc', doc]);
+    expect(r.code, r.stderr).to.equal(5);
+    expect(r.stderr).to.match(/failed +validate dist/);
+    expect(r.stderr).to.match(/not run +publish/);
+    expect(entries(store), 'no release, no draft').to.deep.equal([]);
+  });
+
+  it('runs end to end; a second run replaces v0.1-test', async () => {
+    const store = path.join(work, 'store-ok');
+    const first = await release(store, path.join(work, 'dist-1'), ['--json']);
+    expect(first.code, first.stderr).to.equal(0);
+    const doc = JSON.parse(first.stdout) as {
+      tag: string;
+      url: string;
+      steps: { name: string; status: string }[];
+      validateDist: { passed: boolean };
+      validateRelease: { passed: boolean };
+    };
+    expect(doc.tag).to.equal('v0.1-test');
+    expect(doc.steps.map((s) => s.status)).to.deep.equal(['done', 'done', 'done', 'done', 'done']);
+    expect(doc.validateDist.passed).to.equal(true);
+    expect(doc.validateRelease.passed).to.equal(true);
+    expect(first.stderr).to.include('release v0.1-test from the local store');
+    const firstMeta = readFileSync(path.join(releasesDir(store), 'v0.1-test/.krel-release.json'), 'utf8');
+
+    const second = await release(store, path.join(work, 'dist-2'), ['--junit-dir', path.join(work, 'junit')]);
+    expect(second.code, second.stderr).to.equal(0);
+    expect(second.stdout.trim()).to.match(/v0\.1-test\/?$/);
+    expect(second.stderr).to.match(/replace v0\.1-test/);
+    expect(entries(store)).to.deep.equal(['v0.1-test']);
+    const secondMeta = readFileSync(path.join(releasesDir(store), 'v0.1-test/.krel-release.json'), 'utf8');
+    expect(secondMeta, 'a new release replaced the first').to.not.equal(firstMeta);
+    expect(readdirSync(path.join(work, 'junit')).sort()).to.deep.equal([
+      'validate-dist.xml',
+      'validate-release.xml',
+    ]);
+  });
+
+  it('a tag the rules refuse fails in the preflight with exit 3, before anything is made', async () => {
+    const store = path.join(work, 'store-beta');
+    const env = { RELEASE_TAG: 'v0.9-beta' };
+    const firstOut = path.join(work, 'dist-beta-1');
+    const dist = await runKrel(['make', '--config', 'examples/kontain/krel.json', '--out', firstOut]);
+    expect(dist.code, dist.stderr).to.equal(0);
+    const pub = await runKrel(
+      ['publish', '--config', 'examples/kontain/krel.json', '--store', `dir:${store}`, '--dist', firstOut],
+      { env },
+    );
+    expect(pub.code, pub.stderr).to.equal(0);
+    const out = path.join(work, 'dist-beta-2');
+    const r = await release(store, out, [], env);
+    expect(r.code, r.stderr).to.equal(3);
+    expect(r.stderr).to.match(/v0\.9-beta/);
+    expect(r.stderr).to.match(/not run +make/);
+    expect(existsSync(out), 'make never ran').to.equal(false);
+  });
+});
