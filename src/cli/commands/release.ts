@@ -39,7 +39,7 @@ Steps: preflight (tag rule and store, read-only) -> make -> validate dist -> pub
 A step that fails stops the pipeline: a failed validation of the local dist publishes nothing (exit 5), a tag
 the rules refuse fails before anything is built (exit 3). The tag is resolved once (RELEASE_TAG, else the CI
 tag ref, else the default) and used by every step. --dry-run runs the preflight and prints the plan.
---json prints {tag, url, steps, manifest, publish, validation} on stdout.
+--json prints {tag, url, steps, manifest, validateDist, publish, validateRelease} on stdout.
 
 Exit codes: those of the failing step (2 usage, 3 refused, 4 part-way, 5 validation failed, 130 interrupted).`,
     )
