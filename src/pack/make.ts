@@ -9,7 +9,7 @@ import type { KrelConfig } from '../config/types.js';
 import { ConfigError, InterruptedError, RefusedError, UsageError, errorMessage } from '../errors/index.js';
 import type { Progress } from '../log/progress.js';
 import { Slots } from './block-gzip.js';
-import { formatSums, sha256Text } from './checksums.js';
+import { formatSums, sha256Text } from '../checksums/index.js';
 import { collectArchives } from './collect.js';
 import { checkReplaceable, commitStaging, createStaging, discardStaging, isStagingOf } from './output-dir.js';
 import { headCommit, resolveSourceDate } from './source-date.js';

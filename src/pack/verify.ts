@@ -5,7 +5,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError, errorMessage } from '../errors/index.js';
-import { parseSums, sha256File } from './checksums.js';
+import { parseSums, sha256File } from '../checksums/index.js';
 import { listArchive } from './read-archive.js';
 import { octalMode } from './tar-stream.js';
 import { MANIFEST_FILE, SUMS_FILE, type ArchiveRecord, type ReleaseManifest } from './types.js';

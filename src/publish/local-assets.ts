@@ -6,7 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors/index.js';
-import { parseSha256Sums, sha256File } from './sums.js';
+import { parseSums, sha256File } from '../checksums/index.js';
 
 export const SUMS_FILE = 'SHA256SUMS';
 export const MANIFEST_FILE = 'release-manifest.json';
@@ -56,7 +56,7 @@ export async function gatherLocalAssets(dist: string, signal?: AbortSignal): Pro
       `no ${SUMS_FILE} in ${dist}: run \`krel make\` first (or point "out" in krel.json at dist/)`,
     );
   }
-  const { entries, problems } = parseSha256Sums(text);
+  const { sums: entries, problems } = parseSums(text);
   if (entries.length === 0 && problems.length === 0) problems.push(`${sumsFile} lists no files`);
   const wanted: { name: string; sha256: string | undefined }[] = entries.map((e) => ({ ...e }));
   wanted.push({ name: SUMS_FILE, sha256: undefined });
@@ -84,7 +84,7 @@ export async function gatherLocalAssets(dist: string, signal?: AbortSignal): Pro
   }
   const assets: LocalAsset[] = [];
   for (const s of sized) {
-    const actual = await sha256File(s.file, signal);
+    const actual = (await sha256File(s.file, signal)).sha256;
     if (s.sha256 !== undefined && actual !== s.sha256) {
       problems.push(
         `${s.name} does not match ${SUMS_FILE} (file ${actual.slice(0, 12)}…, listed ${s.sha256.slice(0, 12)}…): rerun \`krel make\``,

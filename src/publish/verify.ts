@@ -4,7 +4,7 @@ import type { Logger } from '../log/logger.js';
 import type { ReleaseStore, StoredAsset } from '../store/types.js';
 import type { PlanAsset } from './plan-types.js';
 import { backoffMs, sleep, type RetryOptions } from './retry.js';
-import { sha256Stream } from './sums.js';
+import { sha256Stream } from '../checksums/index.js';
 
 export async function verifyDownload(
   store: ReleaseStore,
@@ -16,7 +16,7 @@ export async function verifyDownload(
   for (let attempt = 1; attempt <= opts.retry.attempts; attempt++) {
     opts.signal.throwIfAborted();
     try {
-      const got = await sha256Stream(await store.download(asset, opts.signal), opts.signal);
+      const got = (await sha256Stream(await store.download(asset, opts.signal), opts.signal)).sha256;
       if (got === want.sha256) return;
       last = `downloaded sha256 ${got}, expected ${want.sha256}`;
     } catch (e) {

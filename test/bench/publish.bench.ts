@@ -11,7 +11,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
-import { sha256File } from '../../src/publish/sums.js';
+import { sha256File } from '../../src/checksums/index.js';
 import { KREL_BIN, baseEnv } from '../support/cli.js';
 import { type GitHubEmulator, startGitHubEmulator } from '../support/github-emulator/index.js';
 import { emulatorStore } from '../support/github-emulator/testing.js';
@@ -72,7 +72,10 @@ async function krelPublish(
   await mkdir(dist, { recursive: true });
   const asset = `big-${sizeMb}.bin`;
   await writeAsset(path.join(dist, asset), sizeMb * MB);
-  await writeFile(path.join(dist, 'SHA256SUMS'), `${await sha256File(path.join(dist, asset))}  ${asset}\n`);
+  await writeFile(
+    path.join(dist, 'SHA256SUMS'),
+    `${(await sha256File(path.join(dist, asset))).sha256}  ${asset}\n`,
+  );
   const commit = gh.state.repos[0]!.commits[0]!;
   const env = {
     ...baseEnv(),

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { RefusedError } from '../../src/errors/index.js';
 import { applyMake, planMake } from '../../src/pack/make.js';
-import { sha256File } from '../../src/pack/checksums.js';
+import { sha256File } from '../../src/checksums/index.js';
 import { FIXED_EPOCH } from '../../src/pack/source-date.js';
 import { MANIFEST_FILE, type ReleaseManifest } from '../../src/pack/types.js';
 import { makeTree, SAMPLE, SAMPLE_ARCHIVES, sh, writeConfig, type Fixture } from './fixture.js';

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { appendFileSync, copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../../src/errors/index.js';
-import { formatSums, parseSums, sha256File } from '../../src/pack/checksums.js';
+import { formatSums, parseSums, sha256File } from '../../src/checksums/index.js';
 import { applyMake, planMake } from '../../src/pack/make.js';
 import type { ReleaseManifest } from '../../src/pack/types.js';
 import { verifyDist } from '../../src/pack/verify.js';

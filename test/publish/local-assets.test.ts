@@ -5,7 +5,7 @@ import path from 'node:path';
 import { UsageError } from '../../src/errors/index.js';
 import { resolveCommit } from '../../src/publish/commit.js';
 import { MAX_ASSETS, gatherLocalAssets } from '../../src/publish/local-assets.js';
-import { parseSha256Sums } from '../../src/publish/sums.js';
+import { parseSums } from '../../src/checksums/index.js';
 import { sha256 } from './project.js';
 
 describe('publish preflight: local assets and commit', () => {
@@ -68,7 +68,7 @@ describe('publish preflight: local assets and commit', () => {
 
   it('SHA256SUMS lines parse in both text and binary mode', () => {
     const h = 'A'.repeat(64);
-    expect(parseSha256Sums(`${h}  x\n${h} *y\r\n`).entries).to.deep.equal([
+    expect(parseSums(`${h}  x\n${h} *y\r\n`).sums).to.deep.equal([
       { sha256: 'a'.repeat(64), name: 'x' },
       { sha256: 'a'.repeat(64), name: 'y' },
     ]);

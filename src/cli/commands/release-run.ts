@@ -12,19 +12,15 @@ import { runMake } from './make-run.js';
 import { runPublish } from './publish-run.js';
 import { runValidate, type ValidateFlags } from './validate-run.js';
 
-export interface ReleaseFlags {
+/** Validation options pass through unchanged; the rest steer the pipeline. */
+export interface ReleaseFlags extends Pick<
+  ValidateFlags,
+  'vm' | 'host' | 'identity' | 'knownHostKey' | 'knownHosts' | 'doc' | 'vmNetwork' | 'stepTimeout'
+> {
   store?: string;
-  vm?: string | true;
-  host?: string[];
-  identity?: string;
-  knownHostKey?: string;
-  knownHosts?: string;
-  doc?: string;
-  vmNetwork: boolean;
   commit?: string;
   out?: string;
   junitDir?: string;
-  stepTimeout?: number;
 }
 
 /** The sub-steps log as usual but leave stdout to the pipeline (one JSON document, or the release URL). */
