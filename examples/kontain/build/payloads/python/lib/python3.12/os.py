@@ -1,0 +1,2 @@
+"""Sample stand-in for the standard library (kontain sample payload)."""
+name = "posix"
