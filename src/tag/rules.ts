@@ -8,10 +8,10 @@ import semver from 'semver';
 export type TagRule = 'replace' | 'refuse';
 
 export function tagRule(tag: string, replacePatterns: readonly string[]): TagRule {
-  return replacePatterns.some((p) => picomatch.isMatch(tag, p, { dot: true })) ? 'replace' : 'refuse';
+  return replacePatterns.some((p) => tagMatches(tag, p)) ? 'replace' : 'refuse';
 }
 
-/** Does the tag match at least one of the patterns? (prune and delete use this to stay inside a pattern.) */
+/** Does the tag match the pattern? (prune and delete use this to stay inside a pattern.) */
 export function tagMatches(tag: string, pattern: string): boolean {
   return picomatch.isMatch(tag, pattern, { dot: true });
 }
