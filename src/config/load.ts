@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
-import { ConfigError, UsageError } from '../errors/index.js';
+import { ConfigError, UsageError, errorMessage } from '../errors/index.js';
 import type { FileEntry, KrelConfig } from './types.js';
 
 export const SCHEMA_URL = new URL('../../src/config/krel.schema.json', import.meta.url);
@@ -71,8 +71,7 @@ function parseJson(text: string, file: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    throw new ConfigError(file, [`not valid JSON (${msg})`]);
+    throw new ConfigError(file, [`not valid JSON (${errorMessage(e)})`]);
   }
 }
 
