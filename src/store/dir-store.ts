@@ -131,13 +131,13 @@ class DirStore implements ReleaseStore {
   }
 
   async listAssets(release: StoredRelease): Promise<StoredAsset[]> {
-    return this.readAssets(await this.dirOf(release));
+    return this.readAssets((await this.dirOf(release)).dir, release.id);
   }
 
   async uploadAsset(release: StoredRelease, req: UploadRequest): Promise<StoredAsset> {
     const problem = assetNameProblem(req.name);
     if (problem !== undefined) throw new UsageError(`asset name "${req.name}" ${problem}`);
-    const dir = await this.dirOf(release);
+    const { dir } = await this.dirOf(release);
     const target = path.join(dir, req.name);
     if (await exists(target)) throw new ApplyError(`asset ${req.name} already exists in ${dir}`);
     await mkdir(path.join(dir, UPLOAD_DIR), { recursive: true });
@@ -157,14 +157,14 @@ class DirStore implements ReleaseStore {
   }
 
   async deleteAsset(release: StoredRelease, asset: StoredAsset): Promise<void> {
-    const dir = await this.dirOf(release);
+    const { dir } = await this.dirOf(release);
     await rm(path.join(dir, UPLOAD_DIR, asset.name), { force: true });
     await rm(path.join(dir, asset.name), { force: true });
     await rm(path.join(dir, ASSET_META_DIR, `${asset.name}.json`), { force: true });
   }
 
   async deleteRelease(release: StoredRelease): Promise<void> {
-    const dir = await this.dirOf(release);
+    const { dir } = await this.dirOf(release);
     // Rename aside first: the release disappears at once, the bytes are removed after.
     const trash = path.join(this.l.download, `${TRASH_PREFIX}${release.id}-${randomId()}`);
     await rename(dir, trash);
@@ -180,10 +180,8 @@ class DirStore implements ReleaseStore {
   }
 
   async publish(release: StoredRelease, req: PublishRequest): Promise<StoredRelease> {
-    const dir = await this.dirOf(release);
-    const meta = await readJson<ReleaseMeta>(path.join(dir, META_FILE));
-    if (meta === undefined) throw new ApplyError(`draft ${release.id} has no metadata in ${dir}`);
-    if (!meta.draft) return this.toRelease(meta, dir, await this.readAssets(dir));
+    const { dir, meta } = await this.dirOf(release);
+    if (!meta.draft) return this.toRelease(meta, dir, await this.readAssets(dir, meta.id));
     const tag = req.tag ?? meta.tag;
     const target = this.l.releaseDir(tag);
     if (await exists(target)) {
@@ -203,7 +201,7 @@ class DirStore implements ReleaseStore {
     await rm(path.join(dir, UPLOAD_DIR), { recursive: true, force: true });
     await mkdir(path.dirname(target), { recursive: true });
     await rename(dir, target);
-    return this.toRelease(published, target, await this.readAssets(target));
+    return this.toRelease(published, target, await this.readAssets(target, published.id));
   }
 
   download(asset: StoredAsset, signal?: AbortSignal): Promise<Readable> {
@@ -213,24 +211,22 @@ class DirStore implements ReleaseStore {
 
   // ---- internals ----
 
-  /** The directory holding a release; it must still carry the same id. */
-  private async dirOf(release: StoredRelease): Promise<string> {
+  /** The directory holding a release and its metadata; it must still carry the same id. */
+  private async dirOf(release: StoredRelease): Promise<{ dir: string; meta: ReleaseMeta }> {
     const dir = release.draft ? this.l.draftDir(release.id) : this.l.releaseDir(release.tag);
     const meta = await readJson<ReleaseMeta>(path.join(dir, META_FILE));
     if (meta?.id !== release.id)
       throw new ApplyError(`release ${release.id} (${release.tag}) no longer exists`);
-    return dir;
+    return { dir, meta };
   }
 
   private async readRelease(dir: string): Promise<StoredRelease | undefined> {
     const meta = await readJson<ReleaseMeta>(path.join(dir, META_FILE)).catch(() => undefined);
     if (meta === undefined) return undefined;
-    return this.toRelease(meta, dir, await this.readAssets(dir));
+    return this.toRelease(meta, dir, await this.readAssets(dir, meta.id));
   }
 
-  private async readAssets(dir: string): Promise<StoredAsset[]> {
-    const meta = await readJson<ReleaseMeta>(path.join(dir, META_FILE));
-    const releaseId = meta?.id ?? path.basename(dir);
+  private async readAssets(dir: string, releaseId: string): Promise<StoredAsset[]> {
     const out: StoredAsset[] = [];
     for (const name of (await readdir(dir)).sort()) {
       if (name.startsWith('.')) continue;
