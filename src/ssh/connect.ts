@@ -4,7 +4,7 @@
  */
 import { Client } from 'ssh2';
 import { errorMessage } from '../errors/index.js';
-import type { SshEndpoint } from '../vm/types.js';
+import { describeEndpoint, type SshEndpoint } from './endpoint.js';
 import { HostKeyMismatchError, SshError } from './errors.js';
 import { fingerprintOf, keyTypeOf } from './fingerprint.js';
 
@@ -23,10 +23,6 @@ export interface ConnectOptions {
   timeoutMs?: number;
   /** Keepalive interval; the connection is declared dead after 4 missed replies. Default 10 s. */
   keepaliveMs?: number;
-}
-
-export function describeEndpoint(e: SshEndpoint): string {
-  return `${e.username}@${e.host}:${e.port}`;
 }
 
 /** One connection attempt. A host key other than the pinned one fails with HostKeyMismatchError. */

@@ -3,8 +3,7 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../errors/index.js';
-import { lookupKnownHost, normaliseFingerprint } from '../ssh/index.js';
-import type { SshEndpoint } from '../vm/types.js';
+import { lookupKnownHost, normaliseFingerprint, type SshEndpoint } from '../ssh/index.js';
 
 export interface HostSpec {
   username: string;

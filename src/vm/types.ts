@@ -4,18 +4,10 @@
  * qemu itself.
  */
 
-export interface SshEndpoint {
-  host: string;
-  port: number;
-  username: string;
-  /** OpenSSH-format private key (the key krel generated or --identity). */
-  privateKey: Buffer;
-  /**
-   * Pinned host key: "SHA256:<base64>" fingerprint as ssh-keygen -l prints it. A connection whose host key does
-   * not match is refused. Undefined only for an --host target when the user passed --insecure-host-key.
-   */
-  hostKeyFingerprint?: string;
-}
+import type { SshEndpoint } from '../ssh/index.js';
+
+/** Re-exported: the endpoint type belongs to the SSH layer. */
+export type { SshEndpoint };
 
 export interface Target {
   /** Short name used in log prefixes and reports, e.g. "debian-12" or "user@lab:22". */
