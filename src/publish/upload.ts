@@ -4,11 +4,12 @@
  * a complete matching asset left by an attempt whose response was lost is kept. A digest mismatch is deleted
  * and retried once, then fails.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplyError, errorMessage } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
 import type { ReleaseStore, StoredAsset, StoredRelease } from '../store/types.js';
 import type { PlanAsset } from './plan-types.js';
-import { backoffMs, sleep, type RetryOptions } from './retry.js';
+import { backoffMs, type RetryOptions } from './retry.js';
 
 export interface UploadOptions {
   store: ReleaseStore;
@@ -74,7 +75,7 @@ export async function uploadVerified(o: UploadOptions, want: PlanAsset): Promise
       o.logger.warn(
         `${want.name}: upload attempt ${attempt} failed (${errorMessage(e)}); retrying in ${wait}ms`,
       );
-      await sleep(wait, o.signal);
+      await sleep(wait, undefined, { signal: o.signal });
       try {
         const kept = await settle(o, want);
         if (kept !== undefined) return kept;

@@ -1,9 +1,10 @@
 /** After publishing: download every asset the way a user would (no token), hash it, compare. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplyError, errorMessage } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
 import type { ReleaseStore, StoredAsset } from '../store/types.js';
 import type { PlanAsset } from './plan-types.js';
-import { backoffMs, sleep, type RetryOptions } from './retry.js';
+import { backoffMs, type RetryOptions } from './retry.js';
 import { sha256Stream } from '../checksums/index.js';
 
 export async function verifyDownload(
@@ -26,7 +27,7 @@ export async function verifyDownload(
     if (attempt < opts.retry.attempts) {
       const wait = backoffMs(opts.retry, attempt);
       opts.logger.debug(`${want.name}: download check ${attempt} failed (${last}); retrying in ${wait}ms`);
-      await sleep(wait, opts.signal);
+      await sleep(wait, undefined, { signal: opts.signal });
     }
   }
   throw new ApplyError(`${want.name} at ${asset.downloadUrl} does not download correctly: ${last}`);
