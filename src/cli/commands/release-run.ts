@@ -96,20 +96,8 @@ export async function runRelease(
       ctx.logger.info(`${plan.action} ${tag}: allowed by the tag rules`);
     },
   };
-  if (ctx.globals.dryRun) {
-    await runPipeline([preflight], ctx.logger);
-    const plan = ['make', 'validate dist', 'publish', 'validate release'].map((s) => `  would run: ${s}`);
-    if (ctx.globals.json)
-      ctx.printJson({
-        tag,
-        store,
-        steps: ['preflight', 'make', 'validate dist', 'publish', 'validate release'],
-      });
-    else ctx.print(plan.join('\n'));
-    return;
-  }
-  const steps: Step[] = [
-    preflight,
+  /** What runs after the preflight; --dry-run lists it. */
+  const later: Step[] = [
     {
       name: 'make',
       async run() {
@@ -148,7 +136,14 @@ export async function runRelease(
       },
     },
   ];
-  result.steps = await runPipeline(steps, ctx.logger);
+  if (ctx.globals.dryRun) {
+    await runPipeline([preflight], ctx.logger);
+    const names = later.map((s) => s.name);
+    if (ctx.globals.json) ctx.printJson({ tag, store, steps: ['preflight', ...names] });
+    else ctx.print(names.map((s) => `  would run: ${s}`).join('\n'));
+    return;
+  }
+  result.steps = await runPipeline([preflight, ...later], ctx.logger);
   const url = (result.publish as { url?: string } | undefined)?.url;
   if (ctx.globals.json) ctx.printJson({ ...result, url });
   else if (url !== undefined) ctx.print(url);
