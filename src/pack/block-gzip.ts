@@ -3,8 +3,8 @@
  * on its own (zlib on the libuv threadpool) as raw deflate primed with the previous 32 KiB, ended with a
  * sync flush (the last block with finish), and the results are written in order between one gzip header
  * and trailer. The output is a single standard gzip member, identical for identical input whatever the
- * timing, because block boundaries depend only on byte offsets. Blocks of random-looking bytes are stored. Several blocks of one archive compress
- * at once, so even a single large archive uses every core.
+ * timing, because block boundaries depend only on byte offsets. Blocks of random-looking bytes are stored.
+ * Several blocks of one archive compress at once, so even a single large archive uses every core.
  */
 import zlib from 'node:zlib';
 
@@ -30,7 +30,6 @@ const OUT_CHUNK = 256 * 1024;
 /** zlib.crc32 exists from Node 20.15; without it the caller falls back to one gzip stream. */
 export const blockGzipAvailable = typeof (zlib as { crc32?: unknown }).crc32 === 'function';
 
-/** Shared by the archives written at once: how many blocks compress at a time, in all. */
 const SAMPLES = 16;
 const SAMPLE = 4096;
 /** Bits per byte above which a sample is taken for random or already-compressed data. */
@@ -57,6 +56,7 @@ export function looksIncompressible(block: Buffer): boolean {
   return true;
 }
 
+/** Shared by the archives written at once: how many blocks compress at a time, in all. */
 export class Slots {
   private readonly waiting: (() => void)[] = [];
   constructor(private free: number) {}
