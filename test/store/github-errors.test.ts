@@ -7,6 +7,7 @@ import { GitHubError } from '../../src/store/github-errors.js';
 import { uploadReleaseAsset } from '../../src/store/github-upload.js';
 import {
   captureLogger,
+  draftRequest,
   emulatorStore,
   useGitHubEmulator,
   writeAsset,
@@ -44,13 +45,7 @@ describe('github store errors are one clear line without the token', () => {
   it('an upload with a rejected token fails at once with the 401 line and no token anywhere', async () => {
     const { gh } = emu;
     const good = emulatorStore(gh);
-    const draft = await good.createDraft({
-      tag: 'v1',
-      commit: gh.state.repos[0]!.commits[0]!,
-      name: 'v1',
-      body: '',
-      prerelease: false,
-    });
+    const draft = await good.createDraft(draftRequest('v1', gh.state.repos[0]!.commits[0]!));
     const dir = await mkdtemp(join(tmpdir(), 'krel-gh-err-'));
     try {
       const { logger, lines } = captureLogger();
@@ -87,9 +82,7 @@ describe('github store errors are one clear line without the token', () => {
   it('a refused write (422) names the action and GitHub error codes', async () => {
     const { gh } = emu;
     const store = emulatorStore(gh);
-    const e = await failure(
-      store.createDraft({ tag: 'v1', commit: 'f'.repeat(40), name: 'v1', body: '', prerelease: false }),
-    );
+    const e = await failure(store.createDraft(draftRequest('v1', 'f'.repeat(40))));
     expect(e.message).to.equal(
       'GitHub refused to create the release v1 (422 Validation Failed: Release.target_commitish.invalid)',
     );

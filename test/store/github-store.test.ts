@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { expect } from 'chai';
-import { emulatorStore, useGitHubEmulator, writeAsset } from '../support/github-emulator/testing.js';
+import {
+  draftRequest,
+  emulatorStore,
+  useGitHubEmulator,
+  writeAsset,
+} from '../support/github-emulator/testing.js';
 
 describe('github store against the GitHub emulator', () => {
   const emu = useGitHubEmulator();
@@ -15,13 +20,7 @@ describe('github store against the GitHub emulator', () => {
     const { gh } = emu;
     const store = emulatorStore(gh);
     const commit = gh.state.repos[0]!.commits[0]!;
-    const draft = await store.createDraft({
-      tag: 'v1.0',
-      commit,
-      name: 'v1.0',
-      body: 'notes',
-      prerelease: false,
-    });
+    const draft = await store.createDraft(draftRequest('v1.0', commit, { body: 'notes' }));
     expect(draft).to.include({ tag: 'v1.0', draft: true, targetCommitish: commit, body: 'notes' });
     const found = await store.findRelease('v1.0');
     expect(found?.id).to.equal(draft.id);
@@ -32,13 +31,7 @@ describe('github store against the GitHub emulator', () => {
   it('uploads an asset and reports state uploaded, its size and its sha256 digest', async () => {
     const { gh } = emu;
     const store = emulatorStore(gh);
-    const draft = await store.createDraft({
-      tag: 'v1.0',
-      commit: gh.state.repos[0]!.commits[1]!,
-      name: 'v1.0',
-      body: '',
-      prerelease: false,
-    });
+    const draft = await store.createDraft(draftRequest('v1.0', gh.state.repos[0]!.commits[1]!));
     const req = await writeAsset(dir, 'kontain.tar.gz', 'kontain bytes\n');
     const seen: number[] = [];
     const asset = await store.uploadAsset(draft, { ...req, onProgress: (n) => seen.push(n) });
@@ -58,7 +51,7 @@ describe('github store against the GitHub emulator', () => {
     const { gh } = emu;
     const store = emulatorStore(gh);
     const commit = gh.state.repos[0]!.commits[0]!;
-    const draft = await store.createDraft({ tag: 'v1.0', commit, name: 'v1.0', body: '', prerelease: false });
+    const draft = await store.createDraft(draftRequest('v1.0', commit));
     await store.uploadAsset(draft, await writeAsset(dir, 'SHA256SUMS', 'abc  kontain.tar.gz\n'));
     const published = await store.publish(draft, { prerelease: false, makeLatest: 'true' });
     expect(published).to.include({ draft: false, tag: 'v1.0' });
@@ -73,13 +66,9 @@ describe('github store against the GitHub emulator', () => {
   it('a prerelease is published as prerelease and never marked latest', async () => {
     const { gh } = emu;
     const store = emulatorStore(gh);
-    const draft = await store.createDraft({
-      tag: 'v0.9-beta',
-      commit: gh.state.repos[0]!.commits[0]!,
-      name: 'v0.9-beta',
-      body: '',
-      prerelease: true,
-    });
+    const draft = await store.createDraft(
+      draftRequest('v0.9-beta', gh.state.repos[0]!.commits[0]!, { prerelease: true }),
+    );
     const published = await store.publish(draft, { prerelease: true, makeLatest: 'true' });
     expect(published.prerelease).to.equal(true);
     expect(gh.state.repos[0]!.latestReleaseId).to.equal(undefined);
@@ -102,8 +91,7 @@ describe('github store against the GitHub emulator', () => {
     const { gh } = emu;
     const store = emulatorStore(gh);
     const commit = gh.state.repos[0]!.commits[0]!;
-    for (let i = 0; i < 103; i++)
-      await store.createDraft({ tag: `v0.0.${i}`, commit, name: `v0.0.${i}`, body: '', prerelease: false });
+    for (let i = 0; i < 103; i++) await store.createDraft(draftRequest(`v0.0.${i}`, commit));
     const all = await store.listReleases();
     expect(all).to.have.length(103);
     expect(all[0]!.tag).to.equal('v0.0.102'); // newest first
@@ -137,13 +125,7 @@ describe('github store against the GitHub emulator', () => {
   it("a draft's asset cannot be downloaded without the token: download fails with the URL and 404", async () => {
     const { gh } = emu;
     const store = emulatorStore(gh);
-    const draft = await store.createDraft({
-      tag: 'v1.0',
-      commit: gh.state.repos[0]!.commits[0]!,
-      name: 'v1.0',
-      body: '',
-      prerelease: false,
-    });
+    const draft = await store.createDraft(draftRequest('v1.0', gh.state.repos[0]!.commits[0]!));
     const asset = await store.uploadAsset(draft, await writeAsset(dir, 'a.tar.gz', 'a'));
     let failure: Error | undefined;
     await store.download(asset).catch((e: Error) => (failure = e));
@@ -153,13 +135,7 @@ describe('github store against the GitHub emulator', () => {
   it('a file that changed size since it was hashed is refused before any byte is sent', async () => {
     const { gh } = emu;
     const store = emulatorStore(gh);
-    const draft = await store.createDraft({
-      tag: 'v1.0',
-      commit: gh.state.repos[0]!.commits[0]!,
-      name: 'v1.0',
-      body: '',
-      prerelease: false,
-    });
+    const draft = await store.createDraft(draftRequest('v1.0', gh.state.repos[0]!.commits[0]!));
     const req = await writeAsset(dir, 'a.tar.gz', 'abc');
     let failure: Error | undefined;
     await store.uploadAsset(draft, { ...req, size: 10 }).catch((e: Error) => (failure = e));

@@ -6,6 +6,7 @@ import type { GitHubStore } from '../../src/store/github-store.js';
 import type { StoredRelease } from '../../src/store/types.js';
 import {
   captureLogger,
+  draftRequest,
   emulatorStore,
   useGitHubEmulator,
   writeAsset,
@@ -22,13 +23,7 @@ describe('github store uploads survive GitHub failures', () => {
     const log = captureLogger();
     lines = log.lines;
     store = emulatorStore(emu.gh, { logger: log.logger });
-    draft = await store.createDraft({
-      tag: 'v1.0',
-      commit: emu.gh.state.repos[0]!.commits[0]!,
-      name: 'v1.0',
-      body: '',
-      prerelease: false,
-    });
+    draft = await store.createDraft(draftRequest('v1.0', emu.gh.state.repos[0]!.commits[0]!));
   });
   afterEach(async () => rm(dir, { recursive: true, force: true }));
 

@@ -12,7 +12,7 @@ import {
   type GitHubStoreOptions,
   createGitHubStore,
 } from '../../../src/store/github-store.js';
-import type { UploadRequest } from '../../../src/store/types.js';
+import type { DraftRequest, UploadRequest } from '../../../src/store/types.js';
 import { type GitHubEmulator, type GitHubEmulatorOptions, startGitHubEmulator } from './index.js';
 
 export const TEST_TOKEN = 'ghp_krelTestToken0123456789abcdefABCDEF01';
@@ -71,6 +71,11 @@ export function emulatorStore(
     uploadBaseDelayMs: 10,
     ...overrides,
   });
+}
+
+/** A draft request for `tag` at `commit`: named after the tag, empty body, not a prerelease unless `extra` says. */
+export function draftRequest(tag: string, commit: string, extra: Partial<DraftRequest> = {}): DraftRequest {
+  return { tag, commit, name: tag, body: '', prerelease: false, ...extra };
 }
 
 /** Write an asset file (text, or that many pseudo-random bytes) and describe it as an upload. */
