@@ -38,15 +38,17 @@ export function buildPublishPlan(f: PublishFacts): PublishPlan {
     refusals.push(`the credentials cannot write releases to ${f.store.description}`);
 
   const published = f.releases.find((r) => !r.draft && r.tag === tag);
-  const drafts = f.releases.filter((r) => r.draft);
-  const foreign = drafts.filter((d) => parseMarker(d.body)?.tag !== tag);
-  const own = drafts.filter((d) => parseMarker(d.body)?.tag === tag);
-  const resume = own.find((d) => parseMarker(d.body)?.commit === commit);
-  const stale = own.filter((d) => d !== resume);
+  const drafts = f.releases
+    .filter((r) => r.draft)
+    .map((release) => ({ release, marker: parseMarker(release.body) }));
+  const foreign = drafts.filter((d) => d.marker?.tag !== tag);
+  const own = drafts.filter((d) => d.marker?.tag === tag);
+  const resume = own.find((d) => d.marker?.commit === commit)?.release;
+  const stale = own.filter((d) => d.release !== resume);
 
   for (const d of foreign) {
     refusals.push(
-      `a draft release of ${tag} (id ${d.id}) exists that krel did not make: delete it or publish another tag`,
+      `a draft release of ${tag} (id ${d.release.id}) exists that krel did not make: delete it or publish another tag`,
     );
   }
   if (published !== undefined && rule === 'refuse') {
@@ -107,8 +109,8 @@ export function buildPublishPlan(f: PublishFacts): PublishPlan {
 
   const steps: PlanStep[] = stale.map((d) => ({
     kind: 'delete-stale-draft',
-    releaseId: d.id,
-    commit: parseMarker(d.body)?.commit ?? '',
+    releaseId: d.release.id,
+    commit: d.marker?.commit ?? '',
   }));
   if (resume === undefined) {
     steps.push({ kind: 'create-draft', commit });
