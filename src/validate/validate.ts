@@ -56,7 +56,7 @@ export interface ApplyValidateOptions {
   targets: readonly TargetSpec[];
   logger: Logger;
   defaultTimeoutSec: number;
-  /** Timeout multiplier; default: the target's timeScale (4 on TCG VMs), else 1. */
+  /** Timeout multiplier; default: the target's timeScale (set by its provider), else 1. */
   timeoutScale?: number;
   /** Targets validated at once. Default 2. */
   concurrency?: number;
@@ -68,8 +68,6 @@ export interface ApplyValidateOptions {
   showOutputOf?: string;
   signal?: AbortSignal;
 }
-
-export const TCG_TIMEOUT_SCALE = 4;
 
 export async function applyValidate(opts: ApplyValidateOptions): Promise<ValidationReport> {
   const { plan } = opts;
@@ -127,8 +125,7 @@ async function validateTarget(
     );
     const fwd = await forwardIn(conn, serverPort);
     try {
-      const scale =
-        opts.timeoutScale ?? t.timeScale ?? (t.details.accelerator === 'tcg' ? TCG_TIMEOUT_SCALE : 1);
+      const scale = opts.timeoutScale ?? t.timeScale ?? 1;
       if (scale !== 1) log.info(`step timeouts scaled x${scale} (${t.details.accelerator ?? 'slow target'})`);
       const steps = await runSteps({
         conn,
@@ -153,11 +150,8 @@ async function validateTarget(
           title: `krel validate ${spec.name}`,
         });
       }
-      return report({
-        status,
-        steps,
-        ...(status === 'failed' && t.consoleTail().trim() !== '' ? { consoleTail: t.consoleTail(40) } : {}),
-      });
+      const tail = status === 'failed' ? t.consoleTail(40) : '';
+      return report({ status, steps, ...(tail.trim() !== '' ? { consoleTail: tail } : {}) });
     } finally {
       await fwd.close();
     }
