@@ -12,7 +12,7 @@ export const SUMS_FILE = 'SHA256SUMS';
 export const MANIFEST_FILE = 'release-manifest.json';
 /** GitHub's limits: at most 1000 assets per release, each under 2 GiB. */
 export const MAX_ASSETS = 1000;
-export const MAX_ASSET_BYTES = 2 * 1024 ** 3;
+const MAX_ASSET_BYTES = 2 * 1024 ** 3;
 
 export interface LocalAsset {
   name: string;
@@ -29,7 +29,7 @@ export interface LocalAssets {
   problems: string[];
 }
 
-export function contentTypeOf(name: string): string {
+function contentTypeOf(name: string): string {
   if (name.endsWith('.tar.gz') || name.endsWith('.tgz') || name.endsWith('.gz')) return 'application/gzip';
   if (name.endsWith('.json')) return 'application/json';
   if (name === SUMS_FILE || name.endsWith('.txt') || name.endsWith('.md') || name.endsWith('.sh'))

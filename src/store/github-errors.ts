@@ -107,7 +107,7 @@ function isRequestError(e: unknown): e is RequestErrorLike {
 }
 
 /** Any error thrown by an octokit call, as a GitHubError (other errors pass through). */
-export function mapGitHubError(e: unknown, ctx: ErrorContext): unknown {
+function mapGitHubError(e: unknown, ctx: ErrorContext): unknown {
   if (e instanceof KrelError) return e;
   if (isRequestError(e)) {
     if (e.status === 500 && e.response === undefined)

@@ -39,7 +39,7 @@ export interface AssetUploadOptions {
 }
 
 /** upload_url (with or without its URI template) + name/label -> the URL to POST to. */
-export function uploadTarget(uploadUrl: string, name: string, label?: string): string {
+function uploadTarget(uploadUrl: string, name: string, label?: string): string {
   const url = new URL(uploadUrl.replace(/\{[^}]*\}$/, ''));
   url.searchParams.set('name', name);
   if (label !== undefined) url.searchParams.set('label', label);

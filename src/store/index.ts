@@ -31,7 +31,7 @@ export function parseStoreSpec(spec: string, base: string): StoreSpec {
   throw new UsageError(`--store ${spec}: expected "github" or "dir:PATH"`);
 }
 
-export function storeRepo(config: KrelConfig, env: NodeJS.ProcessEnv): string {
+function storeRepo(config: KrelConfig, env: NodeJS.ProcessEnv): string {
   const repo = config.repo ?? env.GITHUB_REPOSITORY;
   if (repo === undefined || repo === '') {
     throw new UsageError('no repository: set "repo": "owner/name" in krel.json or GITHUB_REPOSITORY');
@@ -44,7 +44,7 @@ export function storeRepo(config: KrelConfig, env: NodeJS.ProcessEnv): string {
   return repo;
 }
 
-export function githubToken(env: NodeJS.ProcessEnv): string {
+function githubToken(env: NodeJS.ProcessEnv): string {
   const token = env.GITHUB_RELEASE_TOKEN || env.GITHUB_TOKEN;
   if (token === undefined || token === '') {
     throw new RefusedError(
