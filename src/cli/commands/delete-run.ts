@@ -3,10 +3,10 @@ import { applyCleanupPlan } from '../../publish/cleanup-apply.js';
 import { buildDeletePlan, type CleanupPlan } from '../../publish/cleanup-plan.js';
 import { formatCleanupPlan } from '../../publish/cleanup-render.js';
 import { isForTag } from '../../publish/marker.js';
-import { createStore } from '../../store/index.js';
 import type { ReleaseStore } from '../../store/types.js';
 import { checkTag } from '../../tag/index.js';
 import type { CommandContext } from '../context.js';
+import { openStore } from './store-run.js';
 
 export interface DeleteFlags {
   store?: string;
@@ -17,10 +17,7 @@ export interface DeleteFlags {
 export async function runDelete(ctx: CommandContext, tagArg: string, flags: DeleteFlags): Promise<void> {
   const tag = checkTag(tagArg, 'argument');
   const config = await ctx.config();
-  const store = createStore(config, ctx.env, ctx.logger, {
-    ...(flags.store !== undefined ? { store: flags.store } : {}),
-    cwd: ctx.cwd,
-  });
+  const store = openStore(ctx, config, flags.store);
   const info = await store.info();
   const plan = buildDeletePlan({
     store: info.description,

@@ -1,7 +1,7 @@
 /** `krel prune --match 'v*-daily' --keep N`: delete all but the newest N releases whose tag matches. */
 import { buildPrunePlan } from '../../publish/cleanup-plan.js';
-import { createStore } from '../../store/index.js';
 import type { CommandContext } from '../context.js';
+import { openStore } from './store-run.js';
 import { runCleanup } from './delete-run.js';
 
 export interface PruneFlags {
@@ -14,10 +14,7 @@ export interface PruneFlags {
 
 export async function runPrune(ctx: CommandContext, flags: PruneFlags): Promise<void> {
   const config = await ctx.config();
-  const store = createStore(config, ctx.env, ctx.logger, {
-    ...(flags.store !== undefined ? { store: flags.store } : {}),
-    cwd: ctx.cwd,
-  });
+  const store = openStore(ctx, config, flags.store);
   const info = await store.info();
   const plan = buildPrunePlan({
     store: info.description,

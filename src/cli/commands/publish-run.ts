@@ -8,9 +8,9 @@ import { formatPublishPlan, formatPublishSummary } from '../../publish/render.js
 import { appendStepSummary } from '../../log/ci.js';
 import { redact } from '../../log/redact.js';
 import type { RetryOptions } from '../../publish/retry.js';
-import { createStore } from '../../store/index.js';
 import { msFromEnv } from '../../store/tuning.js';
 import type { CommandContext } from '../context.js';
+import { openStore } from './store-run.js';
 import { abortController } from '../signals.js';
 
 export interface PublishFlags {
@@ -24,10 +24,7 @@ export async function runPublish(
   flags: PublishFlags,
 ): Promise<PublishResult | undefined> {
   const config = await ctx.config();
-  const store = createStore(config, ctx.env, ctx.logger, {
-    ...(flags.store !== undefined ? { store: flags.store } : {}),
-    cwd: ctx.cwd,
-  });
+  const store = openStore(ctx, config, flags.store);
   const facts = await ctx.logger.step('preflight', () =>
     gatherPublishFacts({
       config,

@@ -3,13 +3,13 @@ import type { KrelConfig } from '../../config/types.js';
 import { UsageError, RefusedError } from '../../errors/index.js';
 import { gatherPublishFacts } from '../../publish/facts.js';
 import { buildPublishPlan } from '../../publish/plan.js';
-import { createStore } from '../../store/index.js';
 import { resolveTag, tagRule } from '../../tag/index.js';
 import type { CommandContext } from '../context.js';
 import { runPipeline, type Step } from '../pipeline.js';
 import { abortController } from '../signals.js';
 import { runMake } from './make-run.js';
 import { runPublish } from './publish-run.js';
+import { openStore } from './store-run.js';
 import { runValidate, type ValidateFlags } from './validate-run.js';
 
 /** Validation options pass through unchanged; the rest steer the pipeline. */
@@ -81,7 +81,7 @@ export async function runRelease(
       const facts = await gatherPublishFacts({
         config,
         env: sub.env,
-        store: createStore(config, sub.env, ctx.logger, { store, cwd: ctx.cwd }),
+        store: openStore(sub, config, store),
         logger: ctx.logger,
         signal: abortController.signal,
         rulesOnly: true,
