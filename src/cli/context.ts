@@ -26,7 +26,7 @@ export interface CommandContext {
   config(): Promise<KrelConfig>;
 }
 
-export function configPath(globals: GlobalOptions, env: NodeJS.ProcessEnv, cwd: string): string {
+function configPath(globals: GlobalOptions, env: NodeJS.ProcessEnv, cwd: string): string {
   const p = globals.config ?? env.KREL_CONFIG ?? 'krel.json';
   return path.resolve(cwd, p);
 }

@@ -42,7 +42,7 @@ export async function runPipeline(steps: readonly Step[], logger: Logger): Promi
   return records;
 }
 
-export function summaryLines(records: readonly StepRecord[]): string[] {
+function summaryLines(records: readonly StepRecord[]): string[] {
   return records.map(
     (r) =>
       `  ${r.status.padEnd(8)} ${r.name}${r.status === 'done' || r.status === 'failed' ? ` (${formatDuration(r.durationMs)})` : ''}${r.reason !== undefined ? `: ${r.reason}` : ''}`,

@@ -9,7 +9,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { ConfigError, UsageError, errorMessage } from '../errors/index.js';
 import type { FileEntry, KrelConfig } from './types.js';
 
-export const SCHEMA_URL = new URL('../../src/config/krel.schema.json', import.meta.url);
+const SCHEMA_URL = new URL('../../src/config/krel.schema.json', import.meta.url);
 
 let validator: ReturnType<Ajv['compile']> | undefined;
 function getValidator(): ReturnType<Ajv['compile']> {
@@ -50,7 +50,7 @@ function describe(e: ErrorObject): string | undefined {
   }
 }
 
-export function schemaProblems(data: unknown): string[] {
+function schemaProblems(data: unknown): string[] {
   const validate = getValidator();
   if (validate(data)) return [];
   const errors = validate.errors ?? [];

@@ -7,8 +7,6 @@ import { type CiKind, detectCi, formatAnnotation, formatGroupEnd, formatGroupSta
 import type { AnnotationOptions } from './ci.js';
 import { redact } from './redact.js';
 
-export type Level = 'error' | 'warn' | 'info' | 'verbose';
-
 export interface LoggerOptions {
   verbose?: boolean;
   quiet?: boolean;

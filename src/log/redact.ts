@@ -6,7 +6,7 @@
 const secrets = new Set<string>();
 
 /** Environment variables whose values are always treated as secrets when set. */
-export const SECRET_ENV_VARS = [
+const SECRET_ENV_VARS = [
   'GITHUB_RELEASE_TOKEN',
   'GITHUB_TOKEN',
   'GH_TOKEN',

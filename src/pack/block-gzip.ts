@@ -24,7 +24,7 @@ function deflateRaw(input: Buffer, options: zlib.ZlibOptions): Promise<Buffer[]>
   });
 }
 
-export const BLOCK_SIZE = 1024 * 1024;
+const BLOCK_SIZE = 1024 * 1024;
 const OUT_CHUNK = 256 * 1024;
 
 /** zlib.crc32 exists from Node 20.15; without it the caller falls back to one gzip stream. */

@@ -19,7 +19,7 @@ import type { ArchivePlan, ArchiveRecord, ManifestEntry } from './types.js';
 /** Gzip OS byte (RFC 1952 offset 9): always "Unix", whatever platform zlib was built for. */
 const GZIP_OS_UNIX = 3;
 
-export const GZIP_CHUNK = 128 * 1024;
+const GZIP_CHUNK = 128 * 1024;
 
 export interface WriteArchiveOptions {
   epoch: number;
