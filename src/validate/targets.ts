@@ -1,6 +1,7 @@
 /** The targets of a run: qemu VMs (--vm images) and existing hosts (--host), each with its provider. */
 import { UsageError } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
+import { describeEndpoint } from '../ssh/index.js';
 import { createQemuProvider } from '../vm/qemu-provider.js';
 import { createSshHostProvider } from '../vm/ssh-host.js';
 import { hostEndpoint, type HostKeyOptions } from './host-spec.js';
@@ -37,7 +38,7 @@ export async function buildTargets(opts: TargetOptions): Promise<TargetSpec[]> {
   }
   for (const host of opts.hosts ?? []) {
     const endpoint = await hostEndpoint(host, opts.identity, opts.hostKeys);
-    const name = `${endpoint.username}@${endpoint.host}:${endpoint.port}`;
+    const name = describeEndpoint(endpoint);
     targets.push({ name, provider: createSshHostProvider({ name, endpoint }) });
   }
   if (targets.length === 0) {
