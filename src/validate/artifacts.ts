@@ -34,7 +34,7 @@ export function checkArtifacts(src: ArtifactSource, files: ServedFiles): void {
     }
   }
   if (src.kind === 'store') {
-    const dir = path.join(src.root, src.repo, 'releases', 'download', src.tag);
+    const dir = storeReleaseDir(src);
     if (!existsSync(path.join(dir, 'SHA256SUMS'))) {
       throw new UsageError(
         `no release ${src.tag} in the local store (${dir} has no SHA256SUMS): publish it first`,
@@ -43,15 +43,15 @@ export function checkArtifacts(src: ArtifactSource, files: ServedFiles): void {
   }
 }
 
+/** The release's directory in a local store (laid out like GitHub's download URLs). */
+function storeReleaseDir(src: Extract<ArtifactSource, { kind: 'store' }>): string {
+  return path.join(src.root, src.repo, 'releases', 'download', src.tag);
+}
+
 /** The URL paths the file server answers. */
 export function buildResolver(src: ArtifactSource, files: ServedFiles): Resolver {
   const prefix = `/${src.repo}/releases/download/${src.tag}/`;
-  const assetDir =
-    src.kind === 'dist'
-      ? src.dir
-      : src.kind === 'store'
-        ? path.join(src.root, src.repo, 'releases', 'download', src.tag)
-        : undefined;
+  const assetDir = src.kind === 'dist' ? src.dir : src.kind === 'store' ? storeReleaseDir(src) : undefined;
   return (urlPath) => {
     if (urlPath === '/kontain-install.sh') return { file: files.installScript };
     if (urlPath === '/default-release') return { text: `${src.tag}\n` };
