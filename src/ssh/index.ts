@@ -9,6 +9,6 @@ export type { ExecOptions, ExecResult } from './exec.js';
 export { fingerprintOf, normaliseFingerprint } from './fingerprint.js';
 export { forwardIn } from './forward.js';
 export type { ReverseForward } from './forward.js';
-export { lookupKnownHost } from './known-hosts.js';
+export { knownHostName, lookupKnownHost } from './known-hosts.js';
 export { envPrefix, shellQuote } from './quote.js';
 export { putFile } from './sftp.js';

@@ -29,8 +29,13 @@ function nameMatches(pattern: string, name: string): boolean {
   return pattern.split(',').some((p) => p === name);
 }
 
+/** How known_hosts names a host: plain on port 22, "[host]:port" otherwise. */
+export function knownHostName(host: string, port: number): string {
+  return port === 22 ? host : `[${host}]:${port}`;
+}
+
 export function lookupKnownHost(text: string, host: string, port: number): KnownHostKey | undefined {
-  const name = port === 22 ? host : `[${host}]:${port}`;
+  const name = knownHostName(host, port);
   const found: KnownHostKey[] = [];
   text.split('\n').forEach((raw, i) => {
     const line = raw.trim();

@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fingerprintOf, knownHostName } from '../ssh/index.js';
 import { VmError } from './errors.js';
 import { runCommand } from './run-command.js';
 
@@ -21,21 +22,20 @@ export async function createKeyPair(dir: string, name: string, comment: string):
   const privateKeyFile = path.join(dir, name);
   await runCommand('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', privateKeyFile]);
   const publicKeyFile = `${privateKeyFile}.pub`;
-  const listing = await runCommand('ssh-keygen', ['-l', '-E', 'sha256', '-f', publicKeyFile]);
-  const fingerprint = /\bSHA256:[A-Za-z0-9+/]+/.exec(listing)?.[0];
-  if (fingerprint === undefined) throw new VmError(`ssh-keygen -l printed no fingerprint: ${listing.trim()}`);
+  const publicKey = (await readFile(publicKeyFile, 'utf8')).trim();
+  const blob = publicKey.split(/\s+/)[1];
+  if (blob === undefined) throw new VmError(`${publicKeyFile} holds no key: ${publicKey}`);
   return {
     privateKeyFile,
     publicKeyFile,
     privateKey: await readFile(privateKeyFile),
-    publicKey: (await readFile(publicKeyFile, 'utf8')).trim(),
-    fingerprint,
+    publicKey,
+    fingerprint: fingerprintOf(Buffer.from(blob, 'base64')),
   };
 }
 
-/** A known_hosts line pinning `publicKey` for host:port (OpenSSH's "[host]:port" form for non-22 ports). */
+/** A known_hosts line pinning `publicKey` for host:port. */
 export function knownHostsLine(host: string, port: number, publicKey: string): string {
   const [type, blob] = publicKey.split(/\s+/);
-  const where = port === 22 ? host : `[${host}]:${port}`;
-  return `${where} ${type ?? ''} ${blob ?? ''}`;
+  return `${knownHostName(host, port)} ${type ?? ''} ${blob ?? ''}`;
 }
