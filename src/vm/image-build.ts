@@ -6,6 +6,7 @@
 import { copyFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log/logger.js';
+import { shellQuote } from '../ssh/index.js';
 import { VmError } from './errors.js';
 import { IMAGE_FORMAT_VERSION, type ImageRecipe } from './image-recipe.js';
 import { runCommand } from './run-command.js';
@@ -114,8 +115,4 @@ export async function buildImage(opts: BuildImageOptions): Promise<ImageManifest
   };
   await writeFile(path.join(outDir, IMAGE_FILES.manifest), JSON.stringify(manifest, null, 2) + '\n');
   return manifest;
-}
-
-function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
