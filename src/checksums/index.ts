@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { compareBytes } from '../pack/archive-path.js';
 
 export interface Checksum {
   name: string;
@@ -13,11 +14,9 @@ export interface Checksum {
   sha256: string;
 }
 
-const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
-
 export function formatSums(sums: readonly Checksum[]): string {
   return [...sums]
-    .sort((a, b) => byteOrder(a.name, b.name))
+    .sort((a, b) => compareBytes(a.name, b.name))
     .map((s) => `${s.sha256}  ${s.name}\n`)
     .join('');
 }
