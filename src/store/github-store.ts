@@ -86,9 +86,8 @@ export class GitHubStore implements ReleaseStore {
   }
 
   async findRelease(tag: string): Promise<StoredRelease | undefined> {
-    const all = (await this.api.listReleases()).filter((r) => r.tag_name === tag);
-    const found = all.find((r) => !r.draft) ?? all[0];
-    return found === undefined ? undefined : this.release(found);
+    const all = (await this.listReleases()).filter((r) => r.tag === tag);
+    return all.find((r) => !r.draft) ?? all[0];
   }
 
   async tagCommit(tag: string): Promise<string | undefined> {
