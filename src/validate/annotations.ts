@@ -18,7 +18,7 @@ export interface StepAnnotations {
   name?: string;
 }
 
-export const ANNOTATION_KEYS = ['skip', 'timeout', 'expect', 'name'] as const;
+const ANNOTATION_KEYS = ['skip', 'timeout', 'expect', 'name'] as const;
 
 const COMMENT = /^<!--\s*krel:([\s\S]*?)-->\s*$/;
 

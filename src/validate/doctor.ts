@@ -43,7 +43,7 @@ export interface DoctorReport {
 
 const EXTRA_DIRS = ['/usr/sbin', '/sbin', '/usr/local/sbin'];
 
-export function findCommand(command: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+function findCommand(command: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const dirs = [...(env.PATH ?? '').split(path.delimiter).filter((d) => d !== ''), ...EXTRA_DIRS];
   for (const dir of dirs) {
     const file = path.join(dir, command);
@@ -57,7 +57,7 @@ export function findCommand(command: string, env: NodeJS.ProcessEnv = process.en
   return undefined;
 }
 
-export function aptInstallCommand(packages: readonly string[], root: boolean): string {
+function aptInstallCommand(packages: readonly string[], root: boolean): string {
   return `${root ? '' : 'sudo '}apt-get install -y ${packages.join(' ')}`;
 }
 

@@ -2,7 +2,7 @@
 import type { ValidationReport } from './report.js';
 
 /** XML 1.0 text: escape markup, drop characters XML cannot carry (control chars, lone surrogates). */
-export function xmlEscape(s: string): string {
+function xmlEscape(s: string): string {
   return s
     .replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '')
     .replace(/&/g, '&amp;')

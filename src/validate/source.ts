@@ -6,7 +6,7 @@ import { parseStoreSpec } from '../store/index.js';
 import { checkTag, resolveTag } from '../tag/index.js';
 import type { ArtifactSource } from './artifacts.js';
 
-export const DEFAULT_REPO = 'kontainapp/km';
+const DEFAULT_REPO = 'kontainapp/km';
 
 export interface SourceOptions {
   config: KrelConfig;

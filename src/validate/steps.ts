@@ -10,7 +10,7 @@ import { UsageError } from '../errors/index.js';
 import { isAnnotation, parseAnnotation, type StepAnnotations } from './annotations.js';
 
 /** Fence languages that become steps. `console` blocks (prompts mixed with output) never run. */
-export const STEP_LANGUAGES = ['sh', 'bash', 'shell'] as const;
+const STEP_LANGUAGES = ['sh', 'bash', 'shell'] as const;
 
 export interface Step {
   /** 1-based position among the document's steps. */

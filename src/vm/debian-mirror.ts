@@ -47,7 +47,7 @@ export function parseAptSources(text: string, deb822: boolean): AptSource[] {
 }
 
 /** The first main Debian archive (not security, not a third-party repo) among the sources apt reads. */
-export function pickDebianMirror(sources: readonly AptSource[]): string | undefined {
+function pickDebianMirror(sources: readonly AptSource[]): string | undefined {
   const main = sources.find(
     (s) =>
       /\/debian\/?$/.test(s.uri) && s.suites.some((suite) => !/-(security|updates|backports)$/.test(suite)),

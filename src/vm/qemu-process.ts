@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { VmError } from './errors.js';
 import type { QmpClient } from './qmp.js';
 
-export const QEMU_BINARY = 'qemu-system-x86_64';
+const QEMU_BINARY = 'qemu-system-x86_64';
 
 export interface QemuExit {
   code: number | null;

@@ -72,7 +72,7 @@ export function runCommand(cmd: string, args: readonly string[], opts: RunOption
 }
 
 /** The Debian package that provides each tool krel runs for VMs (for install hints). */
-export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
+const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   mmdebstrap: 'mmdebstrap',
   'mkfs.ext4': 'e2fsprogs',
   'qemu-img': 'qemu-utils',

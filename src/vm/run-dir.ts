@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-export const RUN_DIR_PREFIX = 'krel-vm-';
+const RUN_DIR_PREFIX = 'krel-vm-';
 
 export interface RunFiles {
   dir: string;
@@ -19,7 +19,7 @@ export interface RunFiles {
   qemuStderr: string;
 }
 
-export function runFiles(dir: string): RunFiles {
+function runFiles(dir: string): RunFiles {
   return {
     dir,
     overlay: path.join(dir, 'disk.qcow2'),
