@@ -20,26 +20,31 @@ export interface StepRecord {
 
 export async function runPipeline(steps: readonly Step[], logger: Logger): Promise<StepRecord[]> {
   const records: StepRecord[] = steps.map((s) => ({ name: s.name, status: 'not run', durationMs: 0 }));
-  for (const [i, step] of steps.entries()) {
-    const record = records[i]!;
-    const reason = step.skip?.();
-    if (reason !== undefined) {
-      logger.warn(`${step.name}: skipped (${reason})`);
-      Object.assign(record, { status: 'skipped', reason });
-      continue;
-    }
-    const started = Date.now();
-    try {
-      await logger.step(step.name, () => step.run());
-      Object.assign(record, { status: 'done', durationMs: Date.now() - started });
-    } catch (e) {
-      Object.assign(record, { status: 'failed', durationMs: Date.now() - started });
-      logger.info(summaryLines(records).join('\n'));
-      throw e;
-    }
+  try {
+    for (const [i, step] of steps.entries()) await runStep(step, records[i]!, logger);
+  } finally {
+    logger.info(summaryLines(records).join('\n'));
   }
-  logger.info(summaryLines(records).join('\n'));
   return records;
+}
+
+async function runStep(step: Step, record: StepRecord, logger: Logger): Promise<void> {
+  const reason = step.skip?.();
+  if (reason !== undefined) {
+    logger.warn(`${step.name}: skipped (${reason})`);
+    Object.assign(record, { status: 'skipped', reason });
+    return;
+  }
+  const started = Date.now();
+  try {
+    await logger.step(step.name, () => step.run());
+    record.status = 'done';
+  } catch (e) {
+    record.status = 'failed';
+    throw e;
+  } finally {
+    record.durationMs = Date.now() - started;
+  }
 }
 
 function summaryLines(records: readonly StepRecord[]): string[] {
