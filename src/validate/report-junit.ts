@@ -1,5 +1,5 @@
 /** JUnit XML: one testsuite per target, one testcase per step; failures carry the output tail. */
-import type { ValidationReport } from './report.js';
+import { stepFailed, type ValidationReport } from './report.js';
 
 /** XML 1.0 text: escape markup, drop characters XML cannot carry (control chars, lone surrogates). */
 function xmlEscape(s: string): string {
@@ -20,11 +20,11 @@ export function toJunitXml(report: ValidationReport): string {
   const count = (pred: (s: (typeof all)[number]) => boolean): number => all.filter(pred).length;
   const total = report.targets.reduce((a, t) => a + t.durationMs, 0);
   out.push(
-    `<testsuites name="krel validate" tests="${all.length}" failures="${count((s) => s.status === 'failed' || s.status === 'timed-out')}" ` +
+    `<testsuites name="krel validate" tests="${all.length}" failures="${count(stepFailed)}" ` +
       `errors="${report.targets.filter((t) => t.status === 'error').length}" time="${secs(total)}">`,
   );
   for (const t of report.targets) {
-    const failures = t.steps.filter((s) => s.status === 'failed' || s.status === 'timed-out').length;
+    const failures = t.steps.filter(stepFailed).length;
     const skipped = t.steps.filter((s) => s.status === 'skipped' || s.status === 'not-run').length;
     out.push(
       `  <testsuite name="${xmlEscape(t.target)}" tests="${t.steps.length}" failures="${failures}" ` +

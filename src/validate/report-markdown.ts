@@ -1,6 +1,6 @@
 /** The Markdown job summary ($GITHUB_STEP_SUMMARY): a table per target, failing output in a details block. */
 import { formatDuration } from '../log/logger.js';
-import type { ValidationReport } from './report.js';
+import { stepFailed, type ValidationReport } from './report.js';
 
 const ICON: Record<string, string> = {
   passed: '✅ passed',
@@ -32,7 +32,7 @@ export function toMarkdown(report: ValidationReport): string {
       }
       out.push('');
     }
-    for (const s of t.steps.filter((x) => x.status === 'failed' || x.status === 'timed-out')) {
+    for (const s of t.steps.filter(stepFailed)) {
       const fence = '`'.repeat(Math.max(3, ...s.outputTail.map((l) => (/`+/.exec(l)?.[0].length ?? 0) + 1)));
       out.push(`<details><summary>Output of step ${s.index} (${cell(s.name)})</summary>`, '', `${fence}text`);
       out.push(...s.outputTail, fence, '', '</details>', '');

@@ -1,6 +1,6 @@
 /** The human summary printed on stderr after a run: one row per step, per target. */
 import { formatDuration } from '../log/logger.js';
-import type { ValidationReport } from './report.js';
+import { stepFailed, type ValidationReport } from './report.js';
 
 const MARK: Record<string, string> = {
   passed: 'ok',
@@ -29,7 +29,7 @@ export function formatSummary(report: ValidationReport): string[] {
         `  ${String(s.index).padStart(2)}  ${status} ${s.name.padEnd(width)}  ${time.padStart(6)}  ${why}`.trimEnd(),
       );
     }
-    for (const s of t.steps.filter((x) => x.status === 'failed' || x.status === 'timed-out')) {
+    for (const s of t.steps.filter(stepFailed)) {
       lines.push(`  output of step ${s.index} "${s.name}" (last ${s.outputTail.length} lines):`);
       for (const l of s.outputTail) lines.push(`    | ${l}`);
     }

@@ -26,14 +26,17 @@ export interface ValidationReport {
   targets: TargetReport[];
 }
 
+/** A step that ran and did not pass (failed or timed out). */
+export function stepFailed(s: StepResult): boolean {
+  return s.status === 'failed' || s.status === 'timed-out';
+}
+
 export function targetStatus(steps: readonly StepResult[]): TargetStatus {
   return steps.every((s) => s.status === 'passed' || s.status === 'skipped') ? 'passed' : 'failed';
 }
 
 export function failedSteps(report: ValidationReport): { target: string; step: StepResult }[] {
   return report.targets.flatMap((t) =>
-    t.steps
-      .filter((s) => s.status === 'failed' || s.status === 'timed-out')
-      .map((step) => ({ target: t.target, step })),
+    t.steps.filter(stepFailed).map((step) => ({ target: t.target, step })),
   );
 }

@@ -8,7 +8,7 @@ import { HostKeyMismatchError, forwardIn, waitForSsh, type SshConnection } from 
 import type { Target, TargetProvider } from '../vm/types.js';
 import { type ArtifactSource, buildResolver, describeSource, stepEnv } from './artifacts.js';
 import { startFileServer } from './file-server.js';
-import { failedSteps, targetStatus, type TargetReport, type ValidationReport } from './report.js';
+import { failedSteps, stepFailed, targetStatus, type TargetReport, type ValidationReport } from './report.js';
 import { runSteps } from './runner.js';
 import type { Step } from './steps.js';
 
@@ -143,7 +143,7 @@ async function validateTarget(
           if (s.reason === 'interrupted') s.reason = `target died: ${errorMessage(t.gone.reason)}`;
       }
       const status = targetStatus(steps);
-      for (const s of steps.filter((x) => x.status === 'failed' || x.status === 'timed-out')) {
+      for (const s of steps.filter(stepFailed)) {
         log.error(`step ${s.index} "${s.name}" ${s.status}: ${s.reason ?? ''}`, {
           file: s.file,
           line: s.line,
