@@ -8,7 +8,7 @@ import path from 'node:path';
 import { ApplyError, InterruptedError, RefusedError, errorMessage } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
 import { createProgress } from '../log/progress.js';
-import type { ReleaseStore, StoredAsset, StoredRelease } from '../store/types.js';
+import type { ReleaseStore, StoredRelease } from '../store/types.js';
 import { mapLimit } from './map-limit.js';
 import { draftTagName, withMarker } from './marker.js';
 import type { PlanAsset, PlanStep, PublishPlan } from './plan-types.js';
@@ -215,7 +215,8 @@ export async function applyPublishPlan(plan: PublishPlan, o: ApplyPublishOptions
   const d = draft;
   const published = await logger.step('publish', () => swapAndPublish(plan, d, o));
   const assets = await store.listAssets(published);
-  await logger.step('verify', async () => {
+  const verified = await logger.step('verify', async () => {
+    const out: PublishResult['assets'] = [];
     for (const want of plan.assets) {
       const got = assets.find((a) => a.name === want.name);
       if (got === undefined)
@@ -232,18 +233,9 @@ export async function applyPublishPlan(plan: PublishPlan, o: ApplyPublishOptions
         throw new ApplyError(`published ${published.url}, but ${errorMessage(e)}`, { cause: e });
       }
       logger.info(`${want.name}: public download matches sha256`);
+      out.push({ name: want.name, size: want.size, sha256: want.sha256, url: got.downloadUrl });
     }
+    return out;
   });
-  return {
-    url: published.url,
-    id: published.id,
-    tag: plan.tag,
-    action: plan.action,
-    assets: plan.assets.map((a) => ({
-      name: a.name,
-      size: a.size,
-      sha256: a.sha256,
-      url: (assets.find((x) => x.name === a.name) as StoredAsset).downloadUrl,
-    })),
-  };
+  return { url: published.url, id: published.id, tag: plan.tag, action: plan.action, assets: verified };
 }
