@@ -1,8 +1,9 @@
 /** The Markdown job summary ($GITHUB_STEP_SUMMARY): a table per target, failing output in a details block. */
 import { formatDuration } from '../log/logger.js';
 import { stepFailed, type ValidationReport } from './report.js';
+import type { StepStatus } from './runner.js';
 
-const ICON: Record<string, string> = {
+const ICON: Record<StepStatus, string> = {
   passed: '✅ passed',
   failed: '❌ failed',
   'timed-out': '⏱️ timed out',
@@ -27,7 +28,7 @@ export function toMarkdown(report: ValidationReport): string {
       for (const s of t.steps) {
         const why = s.status === 'passed' || s.reason === undefined ? '' : ` (${cell(s.reason)})`;
         out.push(
-          `| ${s.index} | ${cell(s.name)} | ${ICON[s.status] ?? s.status}${why} | ${formatDuration(s.durationMs)} |`,
+          `| ${s.index} | ${cell(s.name)} | ${ICON[s.status]}${why} | ${formatDuration(s.durationMs)} |`,
         );
       }
       out.push('');

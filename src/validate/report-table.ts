@@ -1,8 +1,9 @@
 /** The human summary printed on stderr after a run: one row per step, per target. */
 import { formatDuration } from '../log/logger.js';
 import { stepFailed, type ValidationReport } from './report.js';
+import type { StepStatus } from './runner.js';
 
-const MARK: Record<string, string> = {
+const MARK: Record<StepStatus, string> = {
   passed: 'ok',
   failed: 'FAIL',
   'timed-out': 'TIMEOUT',
@@ -22,7 +23,7 @@ export function formatSummary(report: ValidationReport): string[] {
     if (t.error !== undefined) lines.push(`  error: ${t.error}`);
     const width = Math.max(4, ...t.steps.map((s) => s.name.length));
     for (const s of t.steps) {
-      const status = (MARK[s.status] ?? s.status).padEnd(7);
+      const status = MARK[s.status].padEnd(7);
       const time = s.status === 'not-run' || s.status === 'skipped' ? '' : formatDuration(s.durationMs);
       const why = s.status === 'passed' ? '' : (s.reason ?? '');
       lines.push(
