@@ -27,17 +27,18 @@ export class QmpClient {
   static async connect(socketPath: string, timeoutMs = 10_000, signal?: AbortSignal): Promise<QmpClient> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
+      const socket = net.createConnection(socketPath);
       try {
-        const socket = await new Promise<net.Socket>((resolve, reject) => {
-          const s = net.createConnection(socketPath);
-          s.once('connect', () => resolve(s));
-          s.once('error', reject);
+        await new Promise<void>((resolve, reject) => {
+          socket.once('connect', () => resolve());
+          socket.once('error', reject);
         });
         const client = new QmpClient(socket);
         client.pending.push({ resolve: () => undefined, reject: () => undefined }); // the greeting
         await client.execute('qmp_capabilities');
         return client;
       } catch (e) {
+        socket.destroy(); // a failed attempt leaves nothing open
         if (Date.now() > deadline || signal?.aborted === true) {
           throw new VmError(`cannot talk to qemu over QMP (${socketPath}): ${(e as Error).message}`, {
             cause: e,
