@@ -112,6 +112,15 @@ describe('krel make / krel verify (CLI)', () => {
     expect(r.stderr).to.not.match(/kontain-node|kontain-python/);
   });
 
+  it('krel verify without DIR reports an invalid krel.json (exit 2) instead of falling back to ./dist', async () => {
+    writeConfig(fx, SAMPLE_ARCHIVES);
+    expect((await krel(['make'])).code).to.equal(0);
+    writeFileSync(path.join(fx.root, 'krel.json'), '{ "archives": [] }');
+    const r = await krel(['verify']);
+    expect(r.code, r.stderr).to.equal(2);
+    expect(r.stderr).to.match(/krel\.json: archives: must NOT have fewer than 1 items/);
+  });
+
   it('SIGINT during the build stops it, exits 130 and leaves no output or staging directory', async () => {
     writeConfig(fx, [{ name: 'gen.tar.gz', files: ['gen'] }], { build: 'echo build-started; sleep 30' });
     const child = spawn(process.execPath, [KREL_BIN, 'make'], { cwd: fx.root, env: baseEnv() });

@@ -1,13 +1,15 @@
 /** `krel verify [DIR]`: re-hash a made release directory against its SHA256SUMS and release-manifest.json. */
 import path from 'node:path';
-import { RefusedError } from '../../errors/index.js';
+import { ConfigError, RefusedError } from '../../errors/index.js';
 import { verifyDist } from '../../pack/index.js';
 import type { CommandContext } from '../context.js';
 
+/** krel.json's "out"; ./dist when there is no krel.json. A krel.json that is invalid is reported, not ignored. */
 async function defaultDir(ctx: CommandContext): Promise<string> {
   try {
     return (await ctx.config()).out;
-  } catch {
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
     return path.resolve(ctx.cwd, 'dist');
   }
 }
