@@ -24,6 +24,14 @@ const logger = new Logger({
   },
 });
 
+// Holds the event loop open while the VM waits to be signalled; finish() releases it so the process ends with the
+// given code once nothing else is pending (exit handlers run as usual).
+let keepAlive: NodeJS.Timeout | undefined;
+function finish(code: number): void {
+  process.exitCode = code;
+  if (keepAlive !== undefined) clearInterval(keepAlive);
+}
+
 try {
   const target = await provisionQemu(
     { logger, ...(runRoot !== undefined ? { runRoot } : {}) },
@@ -33,15 +41,16 @@ try {
   if (keep) {
     process.stdout.write(`ENTER ${target.enterCommand ?? ''}\n`);
     await target.dispose();
-    process.exit(0);
+    finish(0);
+  } else {
+    if (cli) {
+      abortController.signal.addEventListener('abort', () => {
+        void target.dispose().then(() => finish(130));
+      });
+    }
+    keepAlive = setInterval(() => undefined, 60_000);
   }
-  if (cli) {
-    abortController.signal.addEventListener('abort', () => {
-      void target.dispose().then(() => process.exit(130));
-    });
-  }
-  setInterval(() => undefined, 60_000);
 } catch (e) {
   process.stderr.write(`vm-child: ${(e as Error).message}\n`);
-  process.exit(e instanceof InterruptedError ? 130 : 1);
+  finish(e instanceof InterruptedError ? 130 : 1);
 }
