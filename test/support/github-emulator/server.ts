@@ -3,6 +3,7 @@
  * the request, run the route, validate the response, log it. One function per listener kind.
  */
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RouteContext, Handler } from './context.js';
 import type { Fault, FaultSwitch } from './faults.js';
@@ -30,7 +31,8 @@ export interface RequestRecord {
   status: number;
   /** Anything but GET/HEAD (downloads included as reads). */
   write: boolean;
-  /** ms since the epoch when the request arrived and when the answer was complete. */
+  /** When the request arrived and when the answer was complete, in ms on a monotonic clock (epoch-based, so
+   * a wall-clock step during a test cannot shorten or lengthen a measured wait). */
   start: number;
   end: number;
   /** Set when a fault answered this request. */
@@ -149,6 +151,8 @@ function send(
   res.writeHead(reply.status, headers).end(text);
 }
 
+const monotonicNow = (): number => performance.timeOrigin + performance.now();
+
 /** Handle one request on one of the three listeners; never throws. */
 export async function handle(
   p: Pipeline,
@@ -156,7 +160,7 @@ export async function handle(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  const start = Date.now();
+  const start = monotonicNow();
   const method = req.method ?? 'GET';
   const base = listener === 'api' ? p.urls.api : listener === 'uploads' ? p.urls.uploads : p.urls.web;
   const url = new URL(req.url ?? '/', base);
@@ -260,6 +264,6 @@ export async function handle(
     record.status = reply.status;
     if (!res.headersSent && !res.destroyed) send(p, res, op, reply, label);
   } finally {
-    record.end = Date.now();
+    record.end = monotonicNow();
   }
 }
