@@ -5,13 +5,14 @@
  * says exactly what state is left and that a rerun finishes it.
  */
 import path from 'node:path';
-import { ApplyError, InterruptedError, RefusedError, errorMessage } from '../errors/index.js';
+import { ApplyError, InterruptedError, errorMessage } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
 import { createProgress } from '../log/progress.js';
 import type { ReleaseStore, StoredRelease } from '../store/types.js';
 import { mapLimit } from './map-limit.js';
 import { draftTagName, withMarker } from './marker.js';
 import type { PlanAsset, PlanStep, PublishPlan } from './plan-types.js';
+import { refusalError } from './plan.js';
 import type { RetryOptions } from './retry.js';
 import { uploadProblem, uploadVerified } from './upload.js';
 import { verifyDownload } from './verify.js';
@@ -21,7 +22,6 @@ export interface ApplyPublishOptions {
   logger: Logger;
   signal: AbortSignal;
   concurrency: number;
-  uploadRetry?: RetryOptions;
   verifyRetry?: RetryOptions;
   progress?: boolean;
 }
@@ -34,7 +34,6 @@ export interface PublishResult {
   assets: { name: string; size: number; sha256: string; url: string }[];
 }
 
-const UPLOAD_RETRY: RetryOptions = { attempts: 3, baseMs: 1000 };
 const VERIFY_RETRY: RetryOptions = { attempts: 5, baseMs: 500 };
 
 type StepOf<K extends PlanStep['kind']> = Extract<PlanStep, { kind: K }>;
@@ -106,7 +105,6 @@ async function uploadAll(plan: PublishPlan, draft: StoredRelease, o: ApplyPublis
             draft,
             file: path.join(plan.dist, a.name),
             logger,
-            retry: o.uploadRetry ?? UPLOAD_RETRY,
             signal,
             onProgress: (n) => bar.tick(n),
           },
@@ -195,9 +193,7 @@ async function swapAndPublish(
 
 export async function applyPublishPlan(plan: PublishPlan, o: ApplyPublishOptions): Promise<PublishResult> {
   if (plan.action === 'refuse') {
-    throw new RefusedError(plan.refusals[0] ?? `publishing ${plan.tag} is refused`, {
-      details: plan.refusals.slice(1),
-    });
+    throw refusalError(plan);
   }
   const { store, logger } = o;
   let draft: StoredRelease | undefined;

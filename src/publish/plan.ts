@@ -2,6 +2,7 @@
  * buildPublishPlan: a pure function from the gathered facts to the plan. Every tag rule, resume decision and
  * preflight refusal is decided here, so --dry-run shows exactly what a publish would do.
  */
+import { RefusedError } from '../errors/index.js';
 import type { StoreInfo, StoredRelease } from '../store/types.js';
 import { releaseFlags, tagRule, type ResolvedTag } from '../tag/index.js';
 import type { ResolvedCommit } from './commit.js';
@@ -142,4 +143,11 @@ export function buildPublishPlan(f: PublishFacts): PublishPlan {
   steps.push({ kind: 'publish', prerelease: flags.prerelease, makeLatest: flags.makeLatest });
   for (const a of assets) steps.push({ kind: 'verify-download', name: a.name });
   return { ...base, action: published ? 'replace' : 'create', steps };
+}
+
+/** The error a refused plan stops with: its first reason as the message, the others as details. */
+export function refusalError(plan: PublishPlan): RefusedError {
+  return new RefusedError(plan.refusals[0] ?? `publishing ${plan.tag} is refused`, {
+    details: plan.refusals.slice(1),
+  });
 }

@@ -1,4 +1,4 @@
-/** Retry counts and backoff shared by uploads and download verification. */
+/** Retry counts and backoff of the public-download verification (propagation can lag the publish). */
 
 export interface RetryOptions {
   attempts: number;

@@ -1,22 +1,20 @@
 /**
  * Upload one asset and prove it arrived: state 'uploaded', the right size, digest = local sha256.
- * Transient failures (5xx, reset, 422 already_exists) clear the asset of that name and retry with backoff;
- * a complete matching asset left by an attempt whose response was lost is kept. A digest mismatch is deleted
- * and retried once, then fails.
+ * Transport failures are the store's to retry (the GitHub store retries 5xx, dropped connections and
+ * already_exists, clearing leftovers; the local store has no transport): an error from it is final here, so
+ * one failing upload is sent a bounded number of times, not a product of two retry layers. What this layer
+ * adds is the contract: a stored copy whose digest is wrong is deleted and uploaded once more, then fails.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplyError, errorMessage } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
 import type { ReleaseStore, StoredAsset, StoredRelease } from '../store/types.js';
 import type { PlanAsset } from './plan-types.js';
-import { backoffMs, type RetryOptions } from './retry.js';
 
 export interface UploadOptions {
   store: ReleaseStore;
   draft: StoredRelease;
   file: string;
   logger: Logger;
-  retry: RetryOptions;
   signal: AbortSignal;
   onProgress?: (bytes: number) => void;
 }
@@ -30,58 +28,33 @@ export function uploadProblem(got: StoredAsset, want: PlanAsset): string | undef
   return undefined;
 }
 
-class DigestMismatch extends ApplyError {}
-
-/** After a failed attempt: keep a complete matching asset, delete anything else of that name. */
-async function settle(o: UploadOptions, want: PlanAsset): Promise<StoredAsset | undefined> {
-  const found = (await o.store.listAssets(o.draft)).filter((a) => a.name === want.name);
-  for (const a of found) {
-    if (uploadProblem(a, want) === undefined) return a;
-    o.logger.debug(`${want.name}: deleting leftover asset ${a.id} (${a.state}, ${a.size} bytes)`);
-    await o.store.deleteAsset(o.draft, a);
+async function uploadOnce(o: UploadOptions, want: PlanAsset): Promise<StoredAsset> {
+  o.signal.throwIfAborted();
+  try {
+    return await o.store.uploadAsset(o.draft, {
+      name: want.name,
+      file: o.file,
+      size: want.size,
+      sha256: want.sha256,
+      contentType: want.contentType,
+      signal: o.signal,
+      ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+    });
+  } catch (e) {
+    if (o.signal.aborted) throw e;
+    throw new ApplyError(`uploading ${want.name} failed: ${errorMessage(e)}`, { cause: e });
   }
-  return undefined;
 }
 
 export async function uploadVerified(o: UploadOptions, want: PlanAsset): Promise<StoredAsset> {
-  let mismatches = 0;
-  for (let attempt = 1; ; attempt++) {
-    o.signal.throwIfAborted();
-    try {
-      const got = await o.store.uploadAsset(o.draft, {
-        name: want.name,
-        file: o.file,
-        size: want.size,
-        sha256: want.sha256,
-        contentType: want.contentType,
-        signal: o.signal,
-        ...(o.onProgress ? { onProgress: o.onProgress } : {}),
-      });
-      const problem = uploadProblem(got, want);
-      if (problem === undefined) return got;
-      mismatches++;
-      await o.store.deleteAsset(o.draft, got);
-      if (mismatches > 1)
-        throw new DigestMismatch(`uploaded ${want.name} twice and it is wrong both times: ${problem}`);
-      o.logger.warn(`${want.name}: uploaded asset is wrong (${problem}); deleted it, uploading again`);
-    } catch (e) {
-      if (o.signal.aborted || e instanceof DigestMismatch) throw e;
-      if (attempt >= o.retry.attempts) {
-        throw new ApplyError(`uploading ${want.name} failed ${attempt} times, last: ${errorMessage(e)}`, {
-          cause: e,
-        });
-      }
-      const wait = backoffMs(o.retry, attempt);
-      o.logger.warn(
-        `${want.name}: upload attempt ${attempt} failed (${errorMessage(e)}); retrying in ${wait}ms`,
-      );
-      await sleep(wait, undefined, { signal: o.signal });
-      try {
-        const kept = await settle(o, want);
-        if (kept !== undefined) return kept;
-      } catch (se) {
-        o.logger.debug(`${want.name}: could not list/clear leftovers yet: ${errorMessage(se)}`);
-      }
-    }
-  }
+  const first = await uploadOnce(o, want);
+  const problem = uploadProblem(first, want);
+  if (problem === undefined) return first;
+  await o.store.deleteAsset(o.draft, first);
+  o.logger.warn(`${want.name}: uploaded asset is wrong (${problem}); deleted it, uploading again`);
+  const second = await uploadOnce(o, want);
+  const again = uploadProblem(second, want);
+  if (again === undefined) return second;
+  await o.store.deleteAsset(o.draft, second);
+  throw new ApplyError(`uploaded ${want.name} twice and it is wrong both times: ${again}`);
 }

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors/index.js';
+import { dirLayout } from '../store/dir-layout.js';
 import { type Resolver, safeJoin } from './file-server.js';
 
 export type ArtifactSource =
@@ -45,7 +46,7 @@ export function checkArtifacts(src: ArtifactSource, files: ServedFiles): void {
 
 /** The release's directory in a local store (laid out like GitHub's download URLs). */
 function storeReleaseDir(src: Extract<ArtifactSource, { kind: 'store' }>): string {
-  return path.join(src.root, src.repo, 'releases', 'download', src.tag);
+  return dirLayout(src.root, src.repo).releaseDir(src.tag);
 }
 
 /** The URL paths the file server answers. */

@@ -7,24 +7,11 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
 import { ApplyError, errorMessage } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
+import { type HostTool, VM_HOST_TOOLS } from '../vm/tools.js';
 
-export interface Prerequisite {
-  command: string;
-  debianPackage: string;
-  purpose: string;
-}
+export type Prerequisite = HostTool;
 
-export const PREREQUISITES: readonly Prerequisite[] = [
-  { command: 'qemu-system-x86_64', debianPackage: 'qemu-system-x86', purpose: 'runs the validation VM' },
-  { command: 'qemu-img', debianPackage: 'qemu-utils', purpose: 'creates the throwaway VM overlay' },
-  {
-    command: 'mmdebstrap',
-    debianPackage: 'mmdebstrap',
-    purpose: 'builds the guest image from Debian packages',
-  },
-  { command: 'mkfs.ext4', debianPackage: 'e2fsprogs', purpose: 'turns the guest tree into a disk image' },
-  { command: 'ssh-keygen', debianPackage: 'openssh-client', purpose: 'makes the per-run SSH keys' },
-];
+export const PREREQUISITES: readonly Prerequisite[] = VM_HOST_TOOLS;
 
 export interface CheckResult extends Prerequisite {
   found: boolean;

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { InterruptedError } from '../errors/index.js';
 import { VmError } from './errors.js';
+import { debianPackageOf } from './tools.js';
 
 export interface RunOptions {
   signal?: AbortSignal;
@@ -56,7 +57,7 @@ export function runCommand(cmd: string, args: readonly string[], opts: RunOption
       opts.signal?.removeEventListener('abort', onAbort);
       reject(
         e.code === 'ENOENT'
-          ? new VmError(`${cmd} is not installed: apt-get install -y ${packageOf(cmd)}`)
+          ? new VmError(`${cmd} is not installed: apt-get install -y ${debianPackageOf(cmd)}`)
           : new VmError(`${cmd}: ${e.message}`, { cause: e }),
       );
     });
@@ -69,18 +70,4 @@ export function runCommand(cmd: string, args: readonly string[], opts: RunOption
       reject(new VmError(`${cmd} ${how}`, { details: tail.slice() }));
     });
   });
-}
-
-/** The Debian package that provides each tool krel runs for VMs (for install hints). */
-const TOOL_PACKAGES: Readonly<Record<string, string>> = {
-  mmdebstrap: 'mmdebstrap',
-  'mkfs.ext4': 'e2fsprogs',
-  'qemu-img': 'qemu-utils',
-  'qemu-system-x86_64': 'qemu-system-x86',
-  'ssh-keygen': 'openssh-client',
-  setpriv: 'util-linux',
-};
-
-function packageOf(cmd: string): string {
-  return TOOL_PACKAGES[cmd] ?? cmd;
 }

@@ -205,9 +205,16 @@ describe('krel publish to GitHub (emulator)', function () {
     const before = snapshotRelease(gh, 'v0.1-test');
     p.writeDist({ 'kontain.tar.gz': 'new\n' });
     gh.faults.add({ route: 'uploadReleaseAsset', nth: 1, times: 1000, kind: { status: 502 } });
+    const seen = gh.requests.length;
     const r = await run(['publish', '--commit', C2]);
     expect(r.code).to.equal(4);
     expect(r.stderr).to.match(/old release \d+ is untouched, the draft \d+ was deleted/);
+    // One retry layer: a name is sent as often as the store's attempts (5), not attempts × attempts.
+    expect(r.stderr).to.match(/could not upload \S+ to kontainapp\/km after 5 attempts: GitHub answered 502/);
+    const sends = new Map<string, number>();
+    for (const u of uploadsOf(gh, seen))
+      sends.set(uploadedName(u.url), (sends.get(uploadedName(u.url)) ?? 0) + 1);
+    expect(Math.max(...sends.values())).to.equal(5);
     expect(snapshotRelease(gh, 'v0.1-test')).to.deep.equal(before);
     expect(repoOf(gh).releases.filter((x) => x.draft)).to.deep.equal([]);
   });

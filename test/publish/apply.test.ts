@@ -16,7 +16,7 @@ import { createDirStore } from '../../src/store/dir-store.js';
 import type { ReleaseStore } from '../../src/store/types.js';
 import { type Project, makeProject } from './project.js';
 
-const FAST = { uploadRetry: { attempts: 3, baseMs: 1 }, verifyRetry: { attempts: 3, baseMs: 1 } };
+const FAST = { verifyRetry: { attempts: 3, baseMs: 1 } };
 
 describe('publish executor (local store, injected faults)', () => {
   let p: Project;

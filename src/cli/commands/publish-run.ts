@@ -1,9 +1,8 @@
 /** `krel publish`: make dist/ a release, with the tag rules and nothing half-done ever visible. */
 import path from 'node:path';
-import { RefusedError } from '../../errors/index.js';
 import { applyPublishPlan, type PublishResult } from '../../publish/apply.js';
 import { gatherPublishFacts } from '../../publish/facts.js';
-import { buildPublishPlan } from '../../publish/plan.js';
+import { buildPublishPlan, refusalError } from '../../publish/plan.js';
 import { formatPublishPlan, formatPublishSummary } from '../../publish/render.js';
 import { appendStepSummary } from '../../log/ci.js';
 import { redact } from '../../log/redact.js';
@@ -42,7 +41,7 @@ export async function runPublish(
     if (ctx.globals.json) ctx.printJson(plan);
     else ctx.print(formatPublishPlan(plan));
     if (plan.action === 'refuse') {
-      throw new RefusedError(plan.refusals[0] ?? 'refused', { details: plan.refusals.slice(1) });
+      throw refusalError(plan);
     }
     return undefined;
   }
@@ -62,8 +61,8 @@ export async function runPublish(
 }
 
 /** KREL_RETRY_BASE_MS shortens (or lengthens) the executor's backoff as it does the GitHub client's. */
-function retryTuning(env: NodeJS.ProcessEnv): { uploadRetry?: RetryOptions; verifyRetry?: RetryOptions } {
+function retryTuning(env: NodeJS.ProcessEnv): { verifyRetry?: RetryOptions } {
   const base = msFromEnv(env, 'KREL_RETRY_BASE_MS');
   if (base === undefined) return {};
-  return { uploadRetry: { attempts: 3, baseMs: base }, verifyRetry: { attempts: 5, baseMs: base } };
+  return { verifyRetry: { attempts: 5, baseMs: base } };
 }

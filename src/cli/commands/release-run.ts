@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { KrelConfig } from '../../config/types.js';
-import { UsageError, RefusedError } from '../../errors/index.js';
+import { UsageError } from '../../errors/index.js';
 import { gatherPublishFacts } from '../../publish/facts.js';
-import { buildPublishPlan } from '../../publish/plan.js';
+import { buildPublishPlan, refusalError } from '../../publish/plan.js';
 import { resolveTag, tagRule } from '../../tag/index.js';
 import type { CommandContext } from '../context.js';
 import { runPipeline, type Step } from '../pipeline.js';
@@ -91,7 +91,7 @@ export async function runRelease(
       const plan = buildPublishPlan(facts);
       for (const w of plan.warnings) ctx.logger.warn(w);
       if (plan.action === 'refuse') {
-        throw new RefusedError(plan.refusals[0] ?? 'refused', { details: plan.refusals.slice(1) });
+        throw refusalError(plan);
       }
       ctx.logger.info(`${plan.action} ${tag}: allowed by the tag rules`);
     },
