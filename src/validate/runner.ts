@@ -126,8 +126,8 @@ async function runOne(
     // timeout(1) on the target stops the step; this is the backstop if the target stops answering.
     timeoutMs: (timeoutSec + 20) * 1000,
     ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
-    onStdout: (d) => matcher.push(out.push(d)),
-    onStderr: (d) => matcher.push(err.push(d)),
+    onStdout: (d) => matcher.push('stdout', out.push(d)),
+    onStderr: (d) => matcher.push('stderr', err.push(d)),
   });
   out.flush();
   err.flush();

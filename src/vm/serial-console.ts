@@ -3,8 +3,11 @@
  * the last lines for error messages (escape sequences removed). Reads only the end of the file.
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 
 const TAIL_BYTES = 64 * 1024;
+/** What seen() keeps of earlier reads. */
+const WINDOW_CHARS = 8192;
 
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|\r/g;
@@ -12,6 +15,7 @@ const ANSI = /\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|\r/g;
 export class SerialConsole {
   private offset = 0;
   private window = '';
+  private decoder = new StringDecoder('utf8');
 
   constructor(readonly file: string) {}
 
@@ -23,7 +27,10 @@ export class SerialConsole {
     return all.slice(-lines).join('\n');
   }
 
-  /** True once `text` has appeared in the console since the last reset (reads only what is new). */
+  /**
+   * True once `text` has appeared in the console since the last reset. Reads only what is new, all of it, in
+   * pieces of at most TAIL_BYTES, keeping a short window so a text split between two reads is still found.
+   */
   seen(text: string): boolean {
     let size: number;
     try {
@@ -31,10 +38,14 @@ export class SerialConsole {
     } catch {
       return false;
     }
-    if (size > this.offset) {
-      const chunk = readRange(this.file, this.offset, size - this.offset);
-      this.offset = size;
-      this.window = (this.window + chunk).slice(-8192);
+    const keep = Math.max(WINDOW_CHARS, text.length);
+    while (this.offset < size) {
+      const chunk = readBytes(this.file, this.offset, Math.min(size - this.offset, TAIL_BYTES));
+      if (chunk.length === 0) break;
+      this.offset += chunk.length;
+      this.window += this.decoder.write(chunk);
+      if (this.window.includes(text)) return true;
+      this.window = this.window.slice(-keep);
     }
     return this.window.includes(text);
   }
@@ -43,6 +54,7 @@ export class SerialConsole {
   reset(): void {
     this.offset = 0;
     this.window = '';
+    this.decoder = new StringDecoder('utf8');
   }
 }
 
@@ -59,11 +71,14 @@ function readEnd(file: string, bytes: number): string {
 
 function readRange(file: string, start: number, length: number): string {
   const len = Math.min(length, TAIL_BYTES);
-  const buf = Buffer.alloc(len);
+  return readBytes(file, start + (length - len), len).toString('utf8');
+}
+
+function readBytes(file: string, start: number, length: number): Buffer {
+  const buf = Buffer.alloc(length);
   const fd = openSync(file, 'r');
   try {
-    const n = readSync(fd, buf, 0, len, start + (length - len));
-    return buf.subarray(0, n).toString('utf8');
+    return buf.subarray(0, readSync(fd, buf, 0, length, start));
   } finally {
     closeSync(fd);
   }
