@@ -2,6 +2,7 @@
  * The guest image cache: <cacheDir>/images/<name>-<recipe hash>/ holds base.qcow2, vmlinuz, initrd.img and
  * manifest.json. A missing image is built in a temp directory beside it and renamed into place, under a lock so
  * two krel runs never build the same image twice (the second waits and reuses the first one's result).
+ * Each use marks the image used and prunes superseded images of the same name (image-prune).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
@@ -13,6 +14,7 @@ import { formatDuration } from '../log/logger.js';
 import { checkMirrorSuite } from './debian-mirror.js';
 import { buildImage, IMAGE_FILES, type ImageManifest } from './image-build.js';
 import type { ImageRecipe } from './image-recipe.js';
+import { markImageUsed, pruneSupersededImages } from './image-prune.js';
 
 export interface CachedImage {
   dir: string;
@@ -60,13 +62,21 @@ export function findCachedImage(cacheDir: string, recipe: ImageRecipe): CachedIm
 }
 
 export async function ensureImage(opts: EnsureImageOptions): Promise<CachedImage> {
+  const { recipe, cacheDir, logger } = opts;
+  const imagesDir = path.join(cacheDir, 'images');
+  const image = await findOrBuild(opts, imagesDir);
+  await markImageUsed(image.dir);
+  await pruneSupersededImages(imagesDir, recipe, logger);
+  return image;
+}
+
+async function findOrBuild(opts: EnsureImageOptions, imagesDir: string): Promise<CachedImage> {
   const { recipe, cacheDir, logger, signal } = opts;
   const cached = findCachedImage(cacheDir, recipe);
   if (cached !== undefined) {
     logger.debug(`image ${recipe.name}: cached at ${cached.dir}`);
     return cached;
   }
-  const imagesDir = path.join(cacheDir, 'images');
   await mkdir(imagesDir, { recursive: true });
   const final = imageDir(cacheDir, recipe);
   const release = await acquireLock(final, recipe.name, logger, signal);

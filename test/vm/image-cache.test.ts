@@ -2,7 +2,7 @@
  * The image cache lock: while another krel holds the build lock, a second one waits and then uses that build
  * instead of building again. (The first build itself is exercised by every real-VM test through testImage.)
  */
-import { copyFile, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -10,6 +10,7 @@ import lockfile from 'proper-lockfile';
 import { IMAGE_FILES } from '../../src/vm/image-build.js';
 import { ensureImage, findCachedImage, imageDir } from '../../src/vm/image-cache.js';
 import { loadRecipe } from '../../src/vm/image-recipe.js';
+import { SUPERSEDED_RETENTION_MS } from '../../src/vm/image-prune.js';
 import { IMAGE_TIMEOUT_MS, recordingLogger, testImage } from '../support/vm.js';
 
 describe('vm/image-cache', function () {
@@ -70,5 +71,45 @@ describe('vm/image-cache', function () {
     const recipe = loadRecipe('debian-12');
     await mkdir(imageDir(cacheDir, recipe), { recursive: true });
     expect(findCachedImage(cacheDir, recipe)).to.equal(undefined);
+  });
+
+  it('using an image removes superseded images of its name unused for a day, and nothing else', async function () {
+    const real = await testImage();
+    const recipe = loadRecipe('debian-12');
+    const images = path.join(cacheDir, 'images');
+    const current = imageDir(cacheDir, recipe);
+    await mkdir(current, { recursive: true });
+    for (const f of [IMAGE_FILES.disk, IMAGE_FILES.kernel, IMAGE_FILES.initrd])
+      await symlink(path.join(real.dir, f), path.join(current, f));
+    await copyFile(path.join(real.dir, IMAGE_FILES.manifest), path.join(current, IMAGE_FILES.manifest));
+    const old = new Date(Date.now() - SUPERSEDED_RETENTION_MS - 3600_000);
+    const fake = async (key: string, when: Date): Promise<void> => {
+      await mkdir(path.join(images, key));
+      await writeFile(path.join(images, key, IMAGE_FILES.disk), 'disk');
+      await writeFile(path.join(images, key, IMAGE_FILES.manifest), '{}');
+      await utimes(path.join(images, key, IMAGE_FILES.manifest), when, when);
+    };
+    await fake('debian-12-00000000000000aa', old); // superseded, unused for a day: removed
+    await fake('debian-12-00000000000000bb', new Date()); // used an hour ago by another krel: kept
+    await fake('debian-12-00000000000000cc', old); // being built right now: kept
+    await fake('debian-11-00000000000000dd', old); // another image name: kept
+    const building = path.join(images, 'debian-12-00000000000000cc');
+    const release = await lockfile.lock(building, { realpath: false, lockfilePath: `${building}.lock` });
+    const log = recordingLogger();
+    try {
+      const got = await ensureImage({ recipe, cacheDir, mirror: () => 'unused', logger: log.logger });
+      expect(got.dir).to.equal(current);
+    } finally {
+      await release();
+    }
+    expect((await readdir(images)).filter((e) => !e.endsWith('.lock')).sort()).to.deep.equal(
+      [
+        'debian-11-00000000000000dd',
+        'debian-12-00000000000000bb',
+        'debian-12-00000000000000cc',
+        recipe.key,
+      ].sort(),
+    );
+    expect(log.lines.join('\n')).to.match(/removed the superseded image debian-12-00000000000000aa/);
   });
 });
