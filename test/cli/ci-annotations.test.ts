@@ -1,10 +1,8 @@
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT, runKrel } from '../support/cli.js';
-import { startSshd, type Sshd } from '../support/sshd.js';
+import { runKrel } from '../support/cli.js';
+import { EXAMPLE_CONFIG, useHostTarget } from '../support/host-target.js';
 
 /**
  * krel knows when it runs in CI: a failing `krel validate` (against a real sshd) prints the CI's error annotation,
@@ -12,51 +10,25 @@ import { startSshd, type Sshd } from '../support/sshd.js';
  */
 describe('krel in CI (GitHub Actions and Azure Pipelines forms)', function () {
   this.timeout(180_000);
-  let sshd: Sshd;
-  let work: string;
-  let dist: string;
+  const host = useHostTarget({ name: 'ci', make: true });
   let doc: string;
 
-  before(async () => {
-    spawnSync('npm', ['run', 'build', '--silent'], { cwd: REPO_ROOT, stdio: 'ignore' });
-    work = mkdtempSync(path.join(os.tmpdir(), 'krel-ci-'));
-    dist = path.join(work, 'dist');
-    const made = await runKrel(['make', '--config', 'examples/kontain/krel.json', '--out', dist]);
-    expect(made.code, made.stderr).to.equal(0);
-    doc = path.join(work, 'Failing.md');
+  before(() => {
+    doc = path.join(host.work, 'Failing.md');
     writeFileSync(
       doc,
       '# Smoke\n\n```bash\necho checking\n```\n\n# Broken\n\n```bash\necho about to fail\nexit 7\n```\n',
     );
-    sshd = await startSshd();
-  });
-  after(async () => {
-    await sshd?.stop();
-    if (work !== undefined) rmSync(work, { recursive: true, force: true });
   });
 
   const validate = (env: NodeJS.ProcessEnv) =>
-    runKrel(
-      [
-        'validate',
-        '--config',
-        'examples/kontain/krel.json',
-        '--dist',
-        dist,
-        '--doc',
-        doc,
-        '--host',
-        `${sshd.endpoint.username}@127.0.0.1:${sshd.port}`,
-        '--identity',
-        sshd.identityFile,
-        '--known-host-key',
-        sshd.hostKeyFingerprint,
-      ],
-      { env, timeoutMs: 170_000 },
-    );
+    runKrel(['validate', '--config', EXAMPLE_CONFIG, '--dist', host.dist, '--doc', doc, ...host.hostArgs()], {
+      env,
+      timeoutMs: 170_000,
+    });
 
   it('GitHub Actions: a failing validate prints an ::error annotation and appends a Markdown summary', async () => {
-    const summary = path.join(work, 'step-summary.md');
+    const summary = path.join(host.work, 'step-summary.md');
     writeFileSync(summary, '## earlier step\n');
     const r = await validate({ GITHUB_ACTIONS: 'true', CI: 'true', GITHUB_STEP_SUMMARY: summary });
     expect(r.code, r.stderr).to.equal(5);

@@ -1,10 +1,8 @@
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT, runKrel } from '../support/cli.js';
-import { startSshd, type Sshd } from '../support/sshd.js';
+import { runKrel } from '../support/cli.js';
+import { EXAMPLE_CONFIG, useHostTarget } from '../support/host-target.js';
 
 /**
  * krel release: make -> validate dist -> publish -> validate release, against a local store, validating on a real
@@ -12,37 +10,19 @@ import { startSshd, type Sshd } from '../support/sshd.js';
  */
 describe('krel release (pipeline gates, local store, real sshd)', function () {
   this.timeout(300_000);
-  let sshd: Sshd;
-  let work: string;
-
-  before(async () => {
-    spawnSync('npm', ['run', 'build', '--silent'], { cwd: REPO_ROOT, stdio: 'ignore' });
-    work = mkdtempSync(path.join(os.tmpdir(), 'krel-release-'));
-    const opt = mkdtempSync(path.join(work, 'opt-'));
-    const home = mkdtempSync(path.join(work, 'home-'));
-    sshd = await startSshd({ mounts: { '/opt': opt, [os.homedir()]: home } });
-  });
-  after(async () => {
-    await sshd?.stop();
-    if (work !== undefined) rmSync(work, { recursive: true, force: true });
-  });
+  const host = useHostTarget({ name: 'release', isolate: true });
 
   const release = (store: string, out: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}) =>
     runKrel(
       [
         'release',
         '--config',
-        'examples/kontain/krel.json',
+        EXAMPLE_CONFIG,
         '--store',
         `dir:${store}`,
         '--out',
         out,
-        '--host',
-        `${sshd.endpoint.username}@127.0.0.1:${sshd.port}`,
-        '--identity',
-        sshd.identityFile,
-        '--known-host-key',
-        sshd.hostKeyFingerprint,
+        ...host.hostArgs(),
         ...extra,
       ],
       { env, timeoutMs: 280_000 },
@@ -51,10 +31,10 @@ describe('krel release (pipeline gates, local store, real sshd)', function () {
   const entries = (store: string) => (existsSync(releasesDir(store)) ? readdirSync(releasesDir(store)) : []);
 
   it('a failing validation of the local dist publishes nothing: exit 5, no release and no draft in the store', async () => {
-    const store = path.join(work, 'store-fail');
-    const doc = path.join(work, 'Broken.md');
+    const store = path.join(host.work, 'store-fail');
+    const doc = path.join(host.work, 'Broken.md');
     writeFileSync(doc, '# Install\n\n```bash\necho installing\nfalse\n```\n');
-    const r = await release(store, path.join(work, 'dist-fail'), ['--doc', doc]);
+    const r = await release(store, path.join(host.work, 'dist-fail'), ['--doc', doc]);
     expect(r.code, r.stderr).to.equal(5);
     expect(r.stderr).to.match(/failed +validate dist/);
     expect(r.stderr).to.match(/not run +publish/);
@@ -62,8 +42,8 @@ describe('krel release (pipeline gates, local store, real sshd)', function () {
   });
 
   it('runs end to end; a second run replaces v0.1-test', async () => {
-    const store = path.join(work, 'store-ok');
-    const first = await release(store, path.join(work, 'dist-1'), ['--json']);
+    const store = path.join(host.work, 'store-ok');
+    const first = await release(store, path.join(host.work, 'dist-1'), ['--json']);
     expect(first.code, first.stderr).to.equal(0);
     const doc = JSON.parse(first.stdout) as {
       tag: string;
@@ -79,31 +59,34 @@ describe('krel release (pipeline gates, local store, real sshd)', function () {
     expect(first.stderr).to.include('release v0.1-test from the local store');
     const firstMeta = readFileSync(path.join(releasesDir(store), 'v0.1-test/.krel-release.json'), 'utf8');
 
-    const second = await release(store, path.join(work, 'dist-2'), ['--junit-dir', path.join(work, 'junit')]);
+    const second = await release(store, path.join(host.work, 'dist-2'), [
+      '--junit-dir',
+      path.join(host.work, 'junit'),
+    ]);
     expect(second.code, second.stderr).to.equal(0);
     expect(second.stdout.trim()).to.match(/v0\.1-test\/?$/);
     expect(second.stderr).to.match(/replace v0\.1-test/);
     expect(entries(store)).to.deep.equal(['v0.1-test']);
     const secondMeta = readFileSync(path.join(releasesDir(store), 'v0.1-test/.krel-release.json'), 'utf8');
     expect(secondMeta, 'a new release replaced the first').to.not.equal(firstMeta);
-    expect(readdirSync(path.join(work, 'junit')).sort()).to.deep.equal([
+    expect(readdirSync(path.join(host.work, 'junit')).sort()).to.deep.equal([
       'validate-dist.xml',
       'validate-release.xml',
     ]);
   });
 
   it('a tag the rules refuse fails in the preflight with exit 3, before anything is made', async () => {
-    const store = path.join(work, 'store-beta');
+    const store = path.join(host.work, 'store-beta');
     const env = { RELEASE_TAG: 'v0.9-beta' };
-    const firstOut = path.join(work, 'dist-beta-1');
-    const dist = await runKrel(['make', '--config', 'examples/kontain/krel.json', '--out', firstOut]);
+    const firstOut = path.join(host.work, 'dist-beta-1');
+    const dist = await runKrel(['make', '--config', EXAMPLE_CONFIG, '--out', firstOut]);
     expect(dist.code, dist.stderr).to.equal(0);
     const pub = await runKrel(
-      ['publish', '--config', 'examples/kontain/krel.json', '--store', `dir:${store}`, '--dist', firstOut],
+      ['publish', '--config', EXAMPLE_CONFIG, '--store', `dir:${store}`, '--dist', firstOut],
       { env },
     );
     expect(pub.code, pub.stderr).to.equal(0);
-    const out = path.join(work, 'dist-beta-2');
+    const out = path.join(host.work, 'dist-beta-2');
     const r = await release(store, out, [], env);
     expect(r.code, r.stderr).to.equal(3);
     expect(r.stderr).to.match(/v0\.9-beta/);

@@ -1,11 +1,12 @@
 import { expect } from 'chai';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ValidationReport } from '../../src/validate/report.js';
 import { REPO_ROOT, runKrel } from '../support/cli.js';
-import { startSshd, type Sshd } from '../support/sshd.js';
+import { EXAMPLE_CONFIG, useHostTarget } from '../support/host-target.js';
+import { startSshd } from '../support/sshd.js';
 import { ensureCommands } from '../support/tools.js';
 
 /**
@@ -15,51 +16,19 @@ import { ensureCommands } from '../support/tools.js';
  */
 describe('krel validate --host (real sshd, GettingStarted.md)', function () {
   this.timeout(180_000);
-  let sshd: Sshd;
-  let work: string;
-  let dist: string;
-  let opt: string;
-  let home: string;
-  let target: string;
+  const host = useHostTarget({ name: 'validate-host', isolate: true, make: true });
 
-  before(async () => {
-    ensureCommands({ sudo: 'sudo', curl: 'curl', xmllint: 'libxml2-utils' });
-    // tsc emits even when an unrelated file has a type error; the CLI under test is what matters.
-    spawnSync('npm', ['run', 'build', '--silent'], { cwd: REPO_ROOT, stdio: 'ignore' });
-    work = mkdtempSync(path.join(os.tmpdir(), 'krel-validate-host-'));
-    dist = path.join(work, 'dist');
-    const made = await runKrel(['make', '--config', 'examples/kontain/krel.json', '--out', dist]);
-    expect(made.code, made.stderr).to.equal(0);
-    opt = mkdtempSync(path.join(os.tmpdir(), 'krel-opt-'));
-    home = mkdtempSync(path.join(os.tmpdir(), 'krel-home-'));
-    sshd = await startSshd({ mounts: { '/opt': opt, [os.homedir()]: home } });
-    target = `${sshd.endpoint.username}@127.0.0.1:${sshd.port}`;
-  });
-  after(async () => {
-    await sshd?.stop();
-    for (const d of [work, opt, home]) if (d !== undefined) rmSync(d, { recursive: true, force: true });
-  });
+  before(() => ensureCommands({ sudo: 'sudo', curl: 'curl', xmllint: 'libxml2-utils' }));
 
   const validate = (extra: string[], env: NodeJS.ProcessEnv = {}) =>
     runKrel(
-      [
-        'validate',
-        '--config',
-        'examples/kontain/krel.json',
-        '--dist',
-        dist,
-        '--host',
-        target,
-        '--identity',
-        sshd.identityFile,
-        ...extra,
-      ],
+      ['validate', '--config', EXAMPLE_CONFIG, '--dist', host.dist, ...host.hostArgs(false), ...extra],
       { env, timeoutMs: 170_000 },
     );
 
   it('runs every GettingStarted step on the host from the local dist/ and exits 0 with a passing report', async () => {
-    const summary = path.join(work, 'summary-ok.md');
-    const r = await validate(['--known-host-key', sshd.hostKeyFingerprint, '--json'], {
+    const summary = path.join(host.work, 'summary-ok.md');
+    const r = await validate(['--known-host-key', host.sshd.hostKeyFingerprint, '--json'], {
       GITHUB_STEP_SUMMARY: summary,
     });
     expect(r.code, r.stderr).to.equal(0);
@@ -68,17 +37,17 @@ describe('krel validate --host (real sshd, GettingStarted.md)', function () {
     const steps = report.targets[0]!.steps;
     expect(steps.length).to.be.at.least(6);
     expect(steps.every((s) => s.status === 'passed')).to.equal(true);
-    expect(r.stderr).to.include(`[${target} step 3] Hello World`);
+    expect(r.stderr).to.include(`[${host.target} step 3] Hello World`);
     expect(r.stderr).to.match(/Installed Kontain v0\.1-test in \/opt\/kontain/);
     expect(readFileSync(summary, 'utf8')).to.match(/### krel validate: ✅ passed/);
-    expect(readdirSync(opt), 'the guide created /opt/kontain inside the namespace').to.deep.equal([
+    expect(readdirSync(host.opt), 'the guide created /opt/kontain inside the namespace').to.deep.equal([
       'kontain',
     ]);
     expect(existsSync('/opt/kontain'), 'the real /opt was not touched').to.equal(false);
   });
 
   it('a broken step exits 5, names the failing step with its output tail, and writes JUnit with one failure', async () => {
-    const broken = path.join(work, 'Broken.md');
+    const broken = path.join(host.work, 'Broken.md');
     const doc = readFileSync(path.join(REPO_ROOT, 'km-releases/GettingStarted.md'), 'utf8');
     writeFileSync(
       broken,
@@ -87,10 +56,10 @@ describe('krel validate --host (real sshd, GettingStarted.md)', function () {
         '/opt/kontain/tests/no_such_test.km Hello World',
       ),
     );
-    const knownHosts = path.join(work, 'known_hosts');
-    writeFileSync(knownHosts, `${sshd.knownHostsLine}\n`);
-    const junit = path.join(work, 'junit.xml');
-    const summary = path.join(work, 'summary-broken.md');
+    const knownHosts = path.join(host.work, 'known_hosts');
+    writeFileSync(knownHosts, `${host.sshd.knownHostsLine}\n`);
+    const junit = path.join(host.work, 'junit.xml');
+    const summary = path.join(host.work, 'summary-broken.md');
     const r = await validate(['--known-hosts', knownHosts, '--doc', broken, '--junit', junit], {
       GITHUB_STEP_SUMMARY: summary,
     });
@@ -113,12 +82,12 @@ describe('krel validate --host (real sshd, GettingStarted.md)', function () {
 
   it('a secret printed by a step never reaches the log, the JUnit report or the step summary', async () => {
     const token = 'ghp_' + 'A1b2C3d4E5'.repeat(4);
-    const doc = path.join(work, 'Leaky.md');
+    const doc = path.join(host.work, 'Leaky.md');
     writeFileSync(doc, `# Leak\n\n\`\`\`bash\necho "token ${token}"\nfalse\n\`\`\`\n`);
-    const junit = path.join(work, 'leaky.xml');
-    const summary = path.join(work, 'summary-leaky.md');
+    const junit = path.join(host.work, 'leaky.xml');
+    const summary = path.join(host.work, 'summary-leaky.md');
     const r = await validate(
-      ['--known-host-key', sshd.hostKeyFingerprint, '--doc', doc, '--junit', junit, '--json'],
+      ['--known-host-key', host.sshd.hostKeyFingerprint, '--doc', doc, '--junit', junit, '--json'],
       {
         GITHUB_STEP_SUMMARY: summary,
       },
@@ -133,7 +102,7 @@ describe('krel validate --host (real sshd, GettingStarted.md)', function () {
   it('validate/steps/smoke.md, a further step set, passes with --doc', async () => {
     const r = await validate([
       '--known-host-key',
-      sshd.hostKeyFingerprint,
+      host.sshd.hostKeyFingerprint,
       '--doc',
       path.join(REPO_ROOT, 'validate/steps/smoke.md'),
     ]);
@@ -145,27 +114,27 @@ describe('krel validate --host (real sshd, GettingStarted.md)', function () {
     const second = await startSshd();
     try {
       // Both servers accept the same client key.
-      writeFileSync(path.join(second.dir, 'authorized_keys'), readFileSync(`${sshd.identityFile}.pub`));
+      writeFileSync(path.join(second.dir, 'authorized_keys'), readFileSync(`${host.sshd.identityFile}.pub`));
       const other = `${second.endpoint.username}@127.0.0.1:${second.port}`;
-      const kh = path.join(work, 'two_known_hosts');
-      writeFileSync(kh, `${sshd.knownHostsLine}\n${second.knownHostsLine}\n`);
-      const doc = path.join(work, 'Two.md');
+      const kh = path.join(host.work, 'two_known_hosts');
+      writeFileSync(kh, `${host.sshd.knownHostsLine}\n${second.knownHostsLine}\n`);
+      const doc = path.join(host.work, 'Two.md');
       writeFileSync(doc, '# Where\n\n```bash\nsleep 1\necho "on $SSH_CONNECTION"\n```\n');
       const started = Date.now();
       const r = await runKrel([
         'validate',
         '--config',
-        'examples/kontain/krel.json',
+        EXAMPLE_CONFIG,
         '--dist',
-        dist,
+        host.dist,
         '--doc',
         doc,
         '--host',
-        target,
+        host.target,
         '--host',
         other,
         '--identity',
-        sshd.identityFile,
+        host.sshd.identityFile,
         '--known-hosts',
         kh,
         '--json',
@@ -175,17 +144,17 @@ describe('krel validate --host (real sshd, GettingStarted.md)', function () {
       expect(r.code, r.stderr).to.equal(0);
       const report = JSON.parse(r.stdout) as ValidationReport;
       expect(report.targets.map((t) => [t.target, t.status])).to.deep.equal([
-        [target, 'passed'],
+        [host.target, 'passed'],
         [other, 'passed'],
       ]);
-      expect(r.stderr).to.include(`[${target} step 1] Where`);
+      expect(r.stderr).to.include(`[${host.target} step 1] Where`);
       expect(r.stderr).to.match(
         new RegExp(
           `\\[${other.replace(/\./g, '\\.')} step 1\\] on 127\\.0\\.0\\.1 \\d+ 127\\.0\\.0\\.1 ${second.port}`,
         ),
       );
       expect(r.stderr, "the other target's output is hidden").to.not.match(
-        new RegExp(`\\[${target.replace(/\./g, '\\.')} step 1\\] on `),
+        new RegExp(`\\[${host.target.replace(/\./g, '\\.')} step 1\\] on `),
       );
       expect(Date.now() - started).to.be.below(30_000);
     } finally {
@@ -194,18 +163,18 @@ describe('krel validate --host (real sshd, GettingStarted.md)', function () {
   });
 
   it('a host key other than the pinned one is refused with exit 3 and no step runs', async () => {
-    const r = await validate(['--known-host-key', sshd.otherFingerprint]);
+    const r = await validate(['--known-host-key', host.sshd.otherFingerprint]);
     expect(r.code, r.stderr).to.equal(3);
-    expect(r.stderr).to.include(sshd.otherFingerprint);
-    expect(r.stderr).to.include(sshd.hostKeyFingerprint);
+    expect(r.stderr).to.include(host.sshd.otherFingerprint);
+    expect(r.stderr).to.include(host.sshd.hostKeyFingerprint);
     expect(r.stderr).to.not.match(/step 1\]/);
   });
 
   it('a host with no pinned key is a usage error (exit 2) that says how to pin it', async () => {
-    const r = await validate(['--known-hosts', path.join(work, 'empty_known_hosts')]);
+    const r = await validate(['--known-hosts', path.join(host.work, 'empty_known_hosts')]);
     expect(r.code).to.equal(2);
-    writeFileSync(path.join(work, 'empty_known_hosts'), '');
-    const r2 = await validate(['--known-hosts', path.join(work, 'empty_known_hosts')]);
+    writeFileSync(path.join(host.work, 'empty_known_hosts'), '');
+    const r2 = await validate(['--known-hosts', path.join(host.work, 'empty_known_hosts')]);
     expect(r2.code).to.equal(2);
     expect(r2.stderr).to.match(/no pinned host key for 127\.0\.0\.1:\d+ .*--known-host-key SHA256/);
   });
@@ -249,36 +218,14 @@ describe('krel validate --host (real sshd, GettingStarted.md)', function () {
       expect(published.code, published.stderr).to.equal(0);
       rmSync(path.join(project, 'dist'), { recursive: true });
       const r = await runKrel(
-        [
-          'validate',
-          '--config',
-          config,
-          '--release',
-          'v0.2-beta',
-          '--host',
-          target,
-          '--identity',
-          sshd.identityFile,
-          '--known-host-key',
-          sshd.hostKeyFingerprint,
-        ],
+        ['validate', '--config', config, '--release', 'v0.2-beta', ...host.hostArgs()],
         { cwd: project, timeoutMs: 170_000 },
       );
       expect(r.code, r.stderr).to.equal(0);
       expect(r.stderr).to.include('release v0.2-beta from the local store');
       expect(r.stderr).to.include('Installed Kontain v0.2-beta in /opt/kontain');
       const missing = await runKrel(
-        [
-          'validate',
-          '--config',
-          config,
-          '--release',
-          'v0.3',
-          '--host',
-          target,
-          '--identity',
-          sshd.identityFile,
-        ],
+        ['validate', '--config', config, '--release', 'v0.3', ...host.hostArgs(false)],
         { cwd: project },
       );
       expect(missing.code).to.equal(2);
@@ -289,11 +236,11 @@ describe('krel validate --host (real sshd, GettingStarted.md)', function () {
   });
 
   it('--dry-run lists the steps and targets without connecting', async () => {
-    const r = await validate(['--known-host-key', sshd.hostKeyFingerprint, '--dry-run', '--json']);
+    const r = await validate(['--known-host-key', host.sshd.hostKeyFingerprint, '--dry-run', '--json']);
     expect(r.code, r.stderr).to.equal(0);
     const plan = JSON.parse(r.stdout) as { kind: string; targets: string[]; steps: { name: string }[] };
     expect(plan.kind).to.equal('validate');
-    expect(plan.targets).to.deep.equal([target]);
+    expect(plan.targets).to.deep.equal([host.target]);
     expect(plan.steps.map((s) => s.name)).to.include('Install');
   });
 });
