@@ -11,7 +11,7 @@ import { IMAGE_FILES } from '../../src/vm/image-build.js';
 import { ensureImage, findCachedImage, imageDir } from '../../src/vm/image-cache.js';
 import { loadRecipe } from '../../src/vm/image-recipe.js';
 import { SUPERSEDED_RETENTION_MS } from '../../src/vm/image-prune.js';
-import { IMAGE_TIMEOUT_MS, recordingLogger, testImage } from '../support/vm.js';
+import { IMAGE_TIMEOUT_MS, recordingLogger, testImage, waitFor } from '../support/vm.js';
 
 describe('vm/image-cache', function () {
   this.timeout(IMAGE_TIMEOUT_MS);
@@ -52,8 +52,11 @@ describe('vm/image-cache', function () {
       },
       logger: log.logger,
     });
-    await new Promise((r) => setTimeout(r, 1500));
-    expect(log.lines.join('\n')).to.include('another krel is building it; waiting');
+    await waitFor(
+      () => log.lines.join('\n').includes('another krel is building it; waiting'),
+      30_000,
+      'the second krel to wait for the build lock',
+    );
     // "the other krel" finishes: its image appears, then it lets go of the lock
     await mkdir(final);
     for (const f of [IMAGE_FILES.disk, IMAGE_FILES.kernel, IMAGE_FILES.initrd])
