@@ -6,12 +6,16 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { compareBytes } from '../pack/archive-path.js';
 
 export interface Checksum {
   name: string;
   /** Lowercase hex. */
   sha256: string;
+}
+
+/** Byte order of the UTF-8 names (as `LC_ALL=C sort`): the order of SHA256SUMS lines and of archive members. */
+export function compareBytes(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
 export function formatSums(sums: readonly Checksum[]): string {

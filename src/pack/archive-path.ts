@@ -40,7 +40,3 @@ export function isInside(parent: string, child: string): boolean {
 export function memberName(p: string, type: string): string {
   return type === 'directory' ? `${p}/` : p;
 }
-
-export function compareBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}

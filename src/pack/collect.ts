@@ -8,10 +8,10 @@ import type { Dirent, Stats } from 'node:fs';
 import { lstat, readdir, readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
+import { compareBytes } from '../checksums/index.js';
 import type { ArchiveSpec, FileEntry } from '../config/types.js';
 import {
   ancestors,
-  compareBytes,
   isInside,
   joinArchive,
   memberName,
