@@ -14,28 +14,17 @@ import {
   putFile,
   shellQuote,
   waitForSsh,
-  type SshConnection,
 } from '../../src/ssh/index.js';
-import { startSshd, type Sshd } from '../support/sshd.js';
+import { useSshdConnection } from '../support/ssh-connection.js';
 
 describe('ssh layer against a real sshd', function () {
   this.timeout(60_000);
-  let sshd: Sshd;
-  let conn: SshConnection;
-
-  before(async () => {
-    sshd = await startSshd();
-    conn = await connect(sshd.endpoint);
-  });
-  after(async () => {
-    conn?.close();
-    await sshd?.stop();
-  });
+  const peer = useSshdConnection();
 
   it('exec streams stdout and stderr as they are written and reports the exit code', async () => {
     const events: string[] = [];
     const started = Date.now();
-    const r = await exec(conn, 'echo one; sleep 1; echo two >&2; exit 3', {
+    const r = await exec(peer.conn, 'echo one; sleep 1; echo two >&2; exit 3', {
       onStdout: (d) => events.push(`out@${Date.now() - started}:${d.toString().trim()}`),
       onStderr: (d) => events.push(`err@${Date.now() - started}:${d.toString().trim()}`),
     });
@@ -52,7 +41,7 @@ describe('ssh layer against a real sshd', function () {
   it('exec exports env values verbatim, however they are quoted', async () => {
     let out = '';
     const tricky = `it's "quoted" $HOME \`x\` \\ ;`;
-    const r = await exec(conn, 'printf %s "$KREL_X"', {
+    const r = await exec(peer.conn, 'printf %s "$KREL_X"', {
       env: { KREL_X: tricky },
       onStdout: (d) => (out += d.toString()),
     });
@@ -61,7 +50,7 @@ describe('ssh layer against a real sshd', function () {
   });
 
   it('exec stops a command at its timeout and says it timed out', async () => {
-    const r = await exec(conn, 'sleep 30', { timeoutMs: 700 });
+    const r = await exec(peer.conn, 'sleep 30', { timeoutMs: 700 });
     expect(r.timedOut).to.equal(true);
     expect(r.durationMs).to.be.below(5000);
   });
@@ -69,7 +58,7 @@ describe('ssh layer against a real sshd', function () {
   it('exec stops when the abort signal fires', async () => {
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 300);
-    const r = await exec(conn, 'sleep 30', { signal: ac.signal });
+    const r = await exec(peer.conn, 'sleep 30', { signal: ac.signal });
     expect(r.aborted).to.equal(true);
     expect(r.durationMs).to.be.below(5000);
   });
@@ -77,17 +66,17 @@ describe('ssh layer against a real sshd', function () {
   it('shellQuote keeps any string one word', async () => {
     let out = '';
     const word = `a b'c"d$e\n`;
-    await exec(conn, `printf %s ${shellQuote(word)}`, { onStdout: (d) => (out += d.toString()) });
+    await exec(peer.conn, `printf %s ${shellQuote(word)}`, { onStdout: (d) => (out += d.toString()) });
     expect(out).to.equal(word);
   });
 
   it('putFile copies a file to the target with the requested mode', async () => {
     const local = path.join(mkdtempSync(path.join(os.tmpdir(), 'krel-put-')), 'f.sh');
     writeFileSync(local, '#!/bin/sh\necho staged\n');
-    const remote = path.join(sshd.dir, 'staged.sh');
-    await putFile(conn, local, remote, { mode: 0o755 });
+    const remote = path.join(peer.sshd.dir, 'staged.sh');
+    await putFile(peer.conn, local, remote, { mode: 0o755 });
     let out = '';
-    const r = await exec(conn, shellQuote(remote), { onStdout: (d) => (out += d.toString()) });
+    const r = await exec(peer.conn, shellQuote(remote), { onStdout: (d) => (out += d.toString()) });
     expect(r.exitCode).to.equal(0);
     expect(out.trim()).to.equal('staged');
   });
@@ -95,11 +84,11 @@ describe('ssh layer against a real sshd', function () {
   it('a reverse forward lets the target reach a server on the host 127.0.0.1', async () => {
     const server = http.createServer((_req, res) => res.end('from the host\n'));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    const fwd = await forwardIn(conn, (server.address() as AddressInfo).port);
+    const fwd = await forwardIn(peer.conn, (server.address() as AddressInfo).port);
     try {
       expect(fwd.remotePort).to.be.above(0);
       let out = '';
-      const r = await exec(conn, `curl -fsS http://127.0.0.1:${fwd.remotePort}/x`, {
+      const r = await exec(peer.conn, `curl -fsS http://127.0.0.1:${fwd.remotePort}/x`, {
         onStdout: (d) => (out += d.toString()),
       });
       expect(r.exitCode).to.equal(0);
@@ -111,20 +100,20 @@ describe('ssh layer against a real sshd', function () {
   });
 
   it('a host key other than the pinned one is refused, naming both fingerprints', async () => {
-    const err = await connect({ ...sshd.endpoint, hostKeyFingerprint: sshd.otherFingerprint }).then(
+    const err = await connect({ ...peer.sshd.endpoint, hostKeyFingerprint: peer.sshd.otherFingerprint }).then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(err).to.be.instanceOf(HostKeyMismatchError);
     const msg = (err as Error).message;
-    expect(msg).to.include(sshd.otherFingerprint);
-    expect(msg).to.include(sshd.hostKeyFingerprint);
+    expect(msg).to.include(peer.sshd.otherFingerprint);
+    expect(msg).to.include(peer.sshd.hostKeyFingerprint);
   });
 
   it('waitForSsh does not retry a refused host key', async () => {
     let attempts = 0;
     const err = await waitForSsh(
-      { ...sshd.endpoint, hostKeyFingerprint: sshd.otherFingerprint },
+      { ...peer.sshd.endpoint, hostKeyFingerprint: peer.sshd.otherFingerprint },
       { deadline: Date.now() + 20_000, onAttempt: () => attempts++ },
     ).then(
       () => undefined,
@@ -139,7 +128,7 @@ describe('ssh layer against a real sshd', function () {
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'k')]);
     const started = Date.now();
     const err = await waitForSsh(
-      { ...sshd.endpoint, privateKey: readFileSync(path.join(dir, 'k')) },
+      { ...peer.sshd.endpoint, privateKey: readFileSync(path.join(dir, 'k')) },
       { deadline: Date.now() + 60_000, intervalMs: 100 },
     ).then(
       () => undefined,
@@ -155,7 +144,7 @@ describe('ssh layer against a real sshd', function () {
     setTimeout(() => gone.abort(new Error('qemu exited')), 1500);
     const started = Date.now();
     const err = await waitForSsh(
-      { ...sshd.endpoint, port: 1 },
+      { ...peer.sshd.endpoint, port: 1 },
       { deadline: Date.now() + 60_000, signal: gone.signal, intervalMs: 200, onAttempt: () => attempts++ },
     ).then(
       () => undefined,
@@ -167,9 +156,9 @@ describe('ssh layer against a real sshd', function () {
   });
 
   it('known_hosts lookup finds the [host]:port entry and its fingerprint', () => {
-    const kh = `# comment\nother.example ssh-ed25519 AAAA\n${sshd.knownHostsLine}\n`;
-    const k = lookupKnownHost(kh, '127.0.0.1', sshd.port);
-    expect(k?.fingerprint).to.equal(sshd.hostKeyFingerprint);
+    const kh = `# comment\nother.example ssh-ed25519 AAAA\n${peer.sshd.knownHostsLine}\n`;
+    const k = lookupKnownHost(kh, '127.0.0.1', peer.sshd.port);
+    expect(k?.fingerprint).to.equal(peer.sshd.hostKeyFingerprint);
     expect(lookupKnownHost(kh, '127.0.0.1', 22)).to.equal(undefined);
   });
 });

@@ -3,12 +3,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Logger } from '../../src/log/logger.js';
-import { connect, forwardIn, type SshConnection } from '../../src/ssh/index.js';
+import { forwardIn } from '../../src/ssh/index.js';
 import { buildResolver, stepEnv, type ArtifactSource } from '../../src/validate/artifacts.js';
 import { startFileServer } from '../../src/validate/file-server.js';
 import { runSteps } from '../../src/validate/runner.js';
 import { parseSteps } from '../../src/validate/steps.js';
-import { startSshd, type Sshd } from '../support/sshd.js';
+import { useSshdConnection } from '../support/ssh-connection.js';
 
 const fence = '```';
 const doc = (...blocks: string[]): string => blocks.join('\n');
@@ -22,22 +22,13 @@ function capture(): { logger: Logger; lines: string[] } {
 
 describe('step runner over a real sshd', function () {
   this.timeout(60_000);
-  let sshd: Sshd;
-  let conn: SshConnection;
-  before(async () => {
-    sshd = await startSshd();
-    conn = await connect(sshd.endpoint);
-  });
-  after(async () => {
-    conn?.close();
-    await sshd?.stop();
-  });
+  const peer = useSshdConnection();
 
   const run = (md: string, extra: { env?: Record<string, string>; timeoutScale?: number } = {}) => {
     const { logger, lines } = capture();
     const steps = parseSteps(md, 'doc.md');
     return runSteps({
-      conn,
+      conn: peer.conn,
       steps,
       target: 'box',
       logger,
@@ -139,7 +130,7 @@ describe('step runner over a real sshd', function () {
     writeFileSync(script, '#!/bin/sh\necho installer\n');
     const source: ArtifactSource = { kind: 'dist', dir: dist, repo: 'kontainapp/km', tag: 'v9.9-test' };
     const server = await startFileServer(buildResolver(source, { installScript: script }));
-    const fwd = await forwardIn(conn, server.port);
+    const fwd = await forwardIn(peer.conn, server.port);
     try {
       const env = stepEnv(source, fwd.remotePort);
       expect(env.KONTAIN_RELEASE_URL).to.equal(
