@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { Writable, type Readable } from 'node:stream';
+import { Transform, type TransformCallback, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 export interface Checksum {
@@ -44,22 +44,34 @@ export function parseSums(text: string): { sums: Checksum[]; problems: string[] 
   return { sums, problems };
 }
 
+/** A pass-through stream that hashes (sha256) and counts the bytes flowing through it. */
+export class Sha256Tap extends Transform {
+  private readonly hash = createHash('sha256');
+  size = 0;
+  constructor(private readonly onBytes?: (n: number) => void) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.hash.update(chunk);
+    this.size += chunk.length;
+    this.onBytes?.(chunk.length);
+    cb(null, chunk);
+  }
+  /** Lowercase hex, once everything has flowed through (call once). */
+  hex(): string {
+    return this.hash.digest('hex');
+  }
+}
+
 /** Lowercase hex sha256 and byte count of a stream, read in chunks (never buffered whole). */
 export async function sha256Stream(
   stream: Readable,
   signal?: AbortSignal,
 ): Promise<{ sha256: string; size: number }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
-      size += chunk.length;
-      cb();
-    },
-  });
-  await pipeline(stream, sink, signal ? { signal } : {});
-  return { sha256: hash.digest('hex'), size };
+  const tap = new Sha256Tap();
+  const sink = new Writable({ write: (_chunk, _enc, cb) => cb() });
+  await pipeline(stream, tap, sink, signal ? { signal } : {});
+  return { sha256: tap.hex(), size: tap.size };
 }
 
 export function sha256File(file: string, signal?: AbortSignal): Promise<{ sha256: string; size: number }> {

@@ -1,10 +1,10 @@
 /** Small file helpers for the local store: atomic JSON writes, tolerant reads, hashing copies. */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { Sha256Tap } from '../checksums/index.js';
 
 export function randomId(): string {
   return `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
@@ -49,16 +49,7 @@ export async function copyHashing(
   onProgress?: (bytes: number) => void,
   signal?: AbortSignal,
 ): Promise<CopyResult> {
-  const hash = createHash('sha256');
-  let size = 0;
-  const tap = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
-      size += chunk.length;
-      onProgress?.(chunk.length);
-      cb(null, chunk);
-    },
-  });
+  const tap = new Sha256Tap(onProgress);
   await pipeline(createReadStream(from), tap, createWriteStream(to), signal ? { signal } : {});
-  return { size, sha256: hash.digest('hex') };
+  return { size: tap.size, sha256: tap.hex() };
 }
