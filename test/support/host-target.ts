@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT, runKrel } from './cli.js';
+import { fixtureValue } from './fixture-value.js';
 import { type Sshd, startSshd } from './sshd.js';
 
 export const EXAMPLE_CONFIG = 'examples/kontain/krel.json';
@@ -63,10 +64,7 @@ export function useHostTarget(opts: HostTargetOptions): HostTarget {
     sshd = undefined;
     work = undefined;
   });
-  const need = <T>(v: T | undefined): T => {
-    if (v === undefined) throw new Error('the host target exists only inside its describe block');
-    return v;
-  };
+  const need = <T>(v: T | undefined): T => fixtureValue(v, 'the host target');
   return {
     get sshd() {
       return need(sshd);

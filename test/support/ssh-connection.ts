@@ -1,5 +1,6 @@
 /** A real sshd on 127.0.0.1 and one krel SSH connection to it, for a describe block (its own before/after). */
 import { connect, type SshConnection } from '../../src/ssh/index.js';
+import { fixtureValue } from './fixture-value.js';
 import { type Sshd, startSshd } from './sshd.js';
 
 export interface SshdConnection {
@@ -20,10 +21,7 @@ export function useSshdConnection(): SshdConnection {
     conn = undefined;
     sshd = undefined;
   });
-  const need = <T>(v: T | undefined): T => {
-    if (v === undefined) throw new Error('the sshd connection exists only inside its describe block');
-    return v;
-  };
+  const need = <T>(v: T | undefined): T => fixtureValue(v, 'the sshd connection');
   return {
     get sshd() {
       return need(sshd);
