@@ -123,7 +123,7 @@ export function startChild(mode: 'plain' | 'cli' | 'keep', runRoot: string): Chi
   });
   proc.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    proc.once('exit', (code, signal) => resolve({ code, signal })),
+    proc.once('close', (code, signal) => resolve({ code, signal })),
   );
   return {
     proc,

@@ -18,6 +18,7 @@ import {
   recordingLogger,
   startHostHttpServer,
   testImage,
+  waitFor,
   waitGone,
 } from '../support/vm.js';
 
@@ -149,10 +150,16 @@ describe('vm/qemu provider (real VM)', function () {
     }
   });
 
-  it('consoleTail shows the serial console (kernel and systemd boot lines)', function () {
+  it('consoleTail shows the serial console (kernel and systemd boot lines) and the guest network report', async function () {
     const tail = target.consoleTail(400);
     expect(tail).to.include('krel-guest: ssh host key');
     expect(tail).to.not.include('\u001b['); // escape sequences removed
+    await waitFor(
+      () => target.consoleTail(400).includes('krel-guest: network after'),
+      60_000,
+      'the guest network report on the console',
+    );
+    expect(target.consoleTail(400)).to.match(/krel-guest: network after \d+s: .*10\.0\.2\.15\/24/);
   });
 
   it('dispose() stops qemu and removes the overlay and the run directory; a second dispose is harmless', async function () {

@@ -64,14 +64,41 @@ RequiredBy=ssh.service
 UNIT
 chroot "$root" systemctl enable krel-host-key.service
 
-# Networking: DHCP on the virtio NIC with systemd-networkd; qemu's user network answers DNS on 10.0.2.3.
+# Networking: qemu's user network is always 10.0.2.0/24 (guest 10.0.2.15, gateway 10.0.2.2, DNS 10.0.2.3), so
+# the address is static: no DHCP exchange to lose or wait for in a slow emulated guest (its SSH forward reaches
+# 10.0.2.15 only once the address is up).
 cat >"$root/etc/systemd/network/20-krel.network" <<'NET'
 [Match]
 Name=en* eth*
 [Network]
-DHCP=ipv4
+Address=10.0.2.15/24
+Gateway=10.0.2.2
+DNS=10.0.2.3
+LinkLocalAddressing=no
+IPv6AcceptRA=no
 NET
 chroot "$root" systemctl enable systemd-networkd.service
+
+# Say on the console when the address is up, or that it is not after a minute: a boot whose SSH never answers
+# then shows why in the console tail krel reports.
+cat >"$root/usr/local/sbin/krel-net-report" <<'SH'
+#!/bin/sh
+i=0
+until ip -4 -o addr show | grep -q ' 10\.0\.2\.15/' || [ "$i" -ge 60 ]; do sleep 1; i=$((i + 1)); done
+echo "krel-guest: network after ${i}s: $(ip -br addr show | tr -s ' ' | tr '\n' ';')" >/dev/console
+SH
+chmod 0755 "$root/usr/local/sbin/krel-net-report"
+cat >"$root/etc/systemd/system/krel-net-report.service" <<'UNIT'
+[Unit]
+Description=Report the guest network on the console
+After=systemd-networkd.service
+[Service]
+Type=oneshot
+ExecStart=/usr/local/sbin/krel-net-report
+[Install]
+WantedBy=multi-user.target
+UNIT
+chroot "$root" systemctl enable krel-net-report.service
 rm -f "$root/etc/resolv.conf"
 printf 'nameserver 10.0.2.3\n' >"$root/etc/resolv.conf"
 
