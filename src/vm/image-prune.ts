@@ -32,24 +32,24 @@ async function beingBuilt(dir: string): Promise<boolean> {
     .catch(() => true);
 }
 
-/** Remove superseded images of `recipe.name`; returns the keys removed. Never throws: pruning is best effort. */
+/** Remove superseded images of `recipe.name`, saying so for each. Never throws: pruning is best effort. */
 export async function pruneSupersededImages(
   imagesDir: string,
   recipe: ImageRecipe,
   logger: Logger,
-  now = Date.now(),
-): Promise<string[]> {
+): Promise<void> {
   const same = new RegExp(`^${recipe.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-[0-9a-f]{16}$`);
-  const removed: string[] = [];
+  const now = Date.now();
   let entries: string[];
   try {
     entries = await readdir(imagesDir);
   } catch {
-    return removed;
+    return;
   }
   for (const key of entries) {
     // Set aside by a prune that was killed before it finished: nobody uses these.
-    if (key.startsWith('.prune-')) await rm(path.join(imagesDir, key), { recursive: true, force: true });
+    if (key.startsWith('.prune-'))
+      await rm(path.join(imagesDir, key), { recursive: true, force: true }).catch(() => undefined);
     if (key === recipe.key || !same.test(key)) continue;
     const dir = path.join(imagesDir, key);
     try {
@@ -59,7 +59,6 @@ export async function pruneSupersededImages(
       await rename(dir, path.join(aside, 'image'));
       await rm(aside, { recursive: true, force: true });
       await rm(`${dir}.lock`, { recursive: true, force: true });
-      removed.push(key);
       logger.info(
         `image ${recipe.name}: removed the superseded image ${key} (unused for ${Math.floor(age / 3600_000)} h)`,
       );
@@ -67,5 +66,4 @@ export async function pruneSupersededImages(
       logger.debug(`image ${recipe.name}: could not prune ${key}: ${(e as Error).message}`);
     }
   }
-  return removed;
 }
