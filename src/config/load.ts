@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { ConfigError, UsageError, errorMessage } from '../errors/index.js';
-import type { FileEntry, KrelConfig } from './types.js';
+import type { FileEntry, ImageSpec, KrelConfig } from './types.js';
 
 const SCHEMA_URL = new URL('../../src/config/krel.schema.json', import.meta.url);
 
@@ -103,6 +103,36 @@ interface RawConfig {
     uploadConcurrency?: number;
   };
   validate?: { doc?: string; installScript?: string; vm?: string[]; stepTimeout?: number };
+  images?: RawImage[];
+}
+
+type RawImage = Omit<Partial<ImageSpec>, 'files'> & {
+  name: string;
+  files?: RawConfig['archives'][number]['files'];
+};
+
+/** krel.json "images" with defaults applied; names must be unique and each image needs files or a base. */
+function buildImages(raw: readonly RawImage[], problems: string[]): ImageSpec[] {
+  const seen = new Set<string>();
+  return raw.map((im, i) => {
+    const local = im.platform === undefined ? im.name : `${im.name}-${im.platform}`;
+    if (seen.has(local)) problems.push(`images[${i}].name: "${local}" is used by an earlier image`);
+    seen.add(local);
+    if ((im.files ?? []).length === 0 && im.base === undefined)
+      problems.push(`images[${i}]: give "files" (the payload) or a "base", or both`);
+    const spec: ImageSpec = {
+      name: im.name,
+      version: im.version ?? 'latest',
+      files: (im.files ?? []).map(toEntry),
+      aliases: im.aliases ?? [],
+      args: im.args ?? {},
+      env: im.env ?? {},
+      labels: im.labels ?? {},
+    };
+    for (const k of ['platform', 'base', 'entrypoint', 'cmd', 'workdir'] as const)
+      if (im[k] !== undefined) Object.assign(spec, { [k]: im[k] });
+    return spec;
+  });
 }
 
 /** Build the typed config from validated JSON; the only place defaults are applied. */
@@ -118,6 +148,7 @@ export function buildConfig(raw: RawConfig, file: string): KrelConfig {
     if (names.has(a.name)) problems.push(`archives[${i}].name: "${a.name}" is used by an earlier archive`);
     names.add(a.name);
   });
+  const images = buildImages(raw.images ?? [], problems);
   if (problems.length > 0) throw new ConfigError(file, problems);
   const config: KrelConfig = {
     file,
@@ -147,6 +178,7 @@ export function buildConfig(raw: RawConfig, file: string): KrelConfig {
       vm: v.vm ?? ['debian-12'],
       stepTimeoutSec: v.stepTimeout ?? 300,
     },
+    images,
   };
   if (raw.repo !== undefined) config.repo = raw.repo;
   if (raw.build !== undefined) config.build = raw.build;

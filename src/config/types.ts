@@ -33,6 +33,24 @@ export interface ValidateConfig {
   stepTimeoutSec: number;
 }
 
+/** One runenv image of krel.json "images" (templates in base/args/entrypoint/cmd/env/labels unexpanded). */
+export interface ImageSpec {
+  name: string;
+  platform?: string;
+  /** Local tag; default "latest". */
+  version: string;
+  /** The payload, packed into one layer (may be empty when there is a base). */
+  files: FileEntry[];
+  base?: string;
+  aliases: string[];
+  args: Record<string, string>;
+  entrypoint?: string[];
+  cmd?: string[];
+  env: Record<string, string>;
+  labels: Record<string, string>;
+  workdir?: string;
+}
+
 export interface KrelConfig {
   /** Absolute path of krel.json. */
   file: string;
@@ -45,4 +63,6 @@ export interface KrelConfig {
   archives: ArchiveSpec[];
   release: ReleaseConfig;
   validate: ValidateConfig;
+  /** runenv images, in build order. */
+  images: ImageSpec[];
 }
