@@ -1,19 +1,22 @@
 /**
- * applyPublishPlan: run a publish plan. Draft, upload + verify every asset, then (replace only) delete the old
- * release and move the tag, then publish and check the public downloads. Nothing half-done is visible: any
- * failure before the swap deletes the draft and leaves the old release as it was; a failure after the swap
- * says exactly what state is left and that a rerun finishes it.
+ * applyPublishPlan: run a publish plan. Draft (leased to this run, lease.ts), upload + verify every asset, then
+ * the swap (swap.ts: recheck, delete the old release, publish, move the tag) and check the public downloads.
+ * Nothing half-done is visible: any failure before the swap deletes the draft and leaves the old release as it
+ * was; a failure after the swap says exactly what state is left and that a rerun finishes it.
  */
 import path from 'node:path';
-import { ApplyError, InterruptedError, errorMessage } from '../errors/index.js';
+import { ApplyError, InterruptedError, RefusedError, errorMessage } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
 import { createProgress } from '../log/progress.js';
 import type { ReleaseStore, StoredRelease } from '../store/types.js';
 import { mapLimit } from './map-limit.js';
-import { draftTagName, withMarker } from './marker.js';
+import { leasedBody, startHeartbeat } from './heartbeat.js';
+import { draftHolder } from './lease.js';
+import { draftTagName } from './marker.js';
 import type { PlanAsset, PlanStep, PublishPlan } from './plan-types.js';
 import { refusalError } from './plan.js';
 import type { RetryOptions } from './retry.js';
+import { discardOwnDraft, swapAndPublish } from './swap.js';
 import { uploadProblem, uploadVerified } from './upload.js';
 import { verifyDownload } from './verify.js';
 
@@ -41,21 +44,38 @@ function stepsOf<K extends PlanStep['kind']>(plan: PublishPlan, kind: K): StepOf
   return plan.steps.filter((s): s is StepOf<K> => s.kind === kind);
 }
 
-async function releaseById(store: ReleaseStore, id: string): Promise<StoredRelease> {
-  const r = (await store.listReleases()).find((x) => x.id === id);
-  if (r === undefined) throw new ApplyError(`release ${id} disappeared since the plan was made: rerun`);
-  return r;
+async function releaseById(store: ReleaseStore, id: string): Promise<StoredRelease | undefined> {
+  return (await store.listReleases()).find((x) => x.id === id);
 }
 
 async function openDraft(plan: PublishPlan, o: ApplyPublishOptions): Promise<StoredRelease> {
   const { store, logger } = o;
+  const run = plan.run;
+  const marker = { tag: plan.tag, commit: plan.commit };
   for (const s of stepsOf(plan, 'delete-stale-draft')) {
+    // Stale when planned; still stale now? (Another rerun may have resumed it since.)
+    const r = await releaseById(store, s.releaseId);
+    if (r === undefined || draftHolder(r, run, Date.now()) !== 'stale') {
+      logger.info(`krel's draft ${s.releaseId} is gone or in use again: left alone`);
+      continue;
+    }
     logger.info(`deleting krel's stale draft ${s.releaseId} (commit ${s.commit})`);
-    await store.deleteRelease(await releaseById(store, s.releaseId));
+    await store.deleteRelease(r);
   }
   const resume = stepsOf(plan, 'resume-draft')[0];
   if (resume !== undefined) {
+    const found = await releaseById(store, resume.releaseId);
+    if (found === undefined || draftHolder(found, run, Date.now()) !== 'stale')
+      throw new RefusedError(
+        `krel's abandoned draft ${resume.releaseId} of ${plan.tag} was deleted or resumed by another run meanwhile: rerun`,
+      );
+    // Take the draft over: our lease in its body, then read back that the lease is ours (last writer wins).
+    await store.updateBody(found, leasedBody(found.body, marker, run));
     const draft = await releaseById(store, resume.releaseId);
+    if (draft === undefined || draftHolder(draft, run, Date.now()) !== 'mine')
+      throw new RefusedError(
+        `another run resumed krel's draft ${resume.releaseId} of ${plan.tag} first: rerun later`,
+      );
     logger.info(`resuming krel's draft ${draft.id}`);
     return draft;
   }
@@ -71,10 +91,10 @@ async function openDraft(plan: PublishPlan, o: ApplyPublishOptions): Promise<Sto
     tag: draftTagName(plan.tag),
     commit: plan.commit,
     name: plan.tag,
-    body: withMarker(body, { tag: plan.tag, commit: plan.commit }),
+    body: leasedBody(body, marker, run),
     prerelease: plan.flags.prerelease,
   });
-  logger.info(`created draft ${draft.id} pinned to ${plan.commit}`);
+  logger.info(`created draft ${draft.id} pinned to ${plan.commit} (run ${run.id})`);
   return draft;
 }
 
@@ -136,78 +156,28 @@ function assetOf(plan: PublishPlan, name: string): PlanAsset {
   return a;
 }
 
-async function discardDraft(draft: StoredRelease | undefined, o: ApplyPublishOptions): Promise<string> {
-  if (draft === undefined) return 'no draft was created';
-  try {
-    await o.store.deleteRelease(draft);
-    return `the draft ${draft.id} was deleted`;
-  } catch (e) {
-    return `the draft ${draft.id} could not be deleted (${errorMessage(e)}): a rerun resumes it`;
-  }
-}
-
-/** Delete the old release, move the tag, publish: the only window in which no release is visible. */
-async function swapAndPublish(
-  plan: PublishPlan,
-  draft: StoredRelease,
-  o: ApplyPublishOptions,
-): Promise<StoredRelease> {
-  const { store, logger } = o;
-  const done: string[] = [];
-  const fail = (what: string, e: unknown): ApplyError =>
-    new ApplyError(
-      `${what} failed: ${errorMessage(e)}. State: ${done.length > 0 ? done.join(', ') + ', ' : ''}` +
-        `draft ${draft.id} complete but not published: rerun to finish`,
-      { cause: e },
-    );
-  for (const s of stepsOf(plan, 'delete-old')) {
-    try {
-      await store.deleteRelease(await releaseById(store, s.releaseId));
-    } catch (e) {
-      throw fail(`deleting the old release ${s.releaseId}`, e);
-    }
-    done.push(`old release ${s.releaseId} deleted`);
-    logger.info(`deleted the old release ${s.releaseId}`);
-  }
-  for (const s of stepsOf(plan, 'move-tag')) {
-    try {
-      await store.moveTag(plan.tag, s.to);
-    } catch (e) {
-      throw fail(`moving tag ${plan.tag} to ${s.to}`, e);
-    }
-    done.push(`tag ${plan.tag} at ${s.to}`);
-    logger.info(`tag ${plan.tag} -> ${s.to}${s.from ? ` (was ${s.from})` : ''}`);
-  }
-  try {
-    const published = await store.publish(draft, {
-      tag: plan.tag,
-      prerelease: plan.flags.prerelease,
-      makeLatest: plan.flags.makeLatest,
-    });
-    logger.info(`published ${published.url}`);
-    return published;
-  } catch (e) {
-    throw fail(`publishing draft ${draft.id}`, e);
-  }
-}
-
 export async function applyPublishPlan(plan: PublishPlan, o: ApplyPublishOptions): Promise<PublishResult> {
   if (plan.action === 'refuse') {
     throw refusalError(plan);
   }
   const { store, logger } = o;
   let draft: StoredRelease | undefined;
+  let stopHeartbeat = (): Promise<void> => Promise.resolve();
   try {
     draft = await logger.step('draft', () => openDraft(plan, o));
     const d = draft;
+    stopHeartbeat = startHeartbeat(store, d, { tag: plan.tag, commit: plan.commit }, plan.run, logger);
     await logger.step('upload', () => uploadAll(plan, d, o));
     o.signal.throwIfAborted();
   } catch (e) {
-    const left = await discardDraft(draft, o);
+    await stopHeartbeat();
+    if (e instanceof RefusedError && draft === undefined) throw e;
+    const left = draft === undefined ? 'no draft was created' : await discardOwnDraft(store, draft, plan.run);
     const old = plan.existing ? `the old release ${plan.existing.id} is untouched` : 'nothing was published';
     if (o.signal.aborted) throw new InterruptedError(`interrupted: uploads stopped, ${left}, ${old}`);
     throw new ApplyError(`${errorMessage(e)}; ${old}, ${left}`, { cause: e });
   }
+  await stopHeartbeat();
   const d = draft;
   const published = await logger.step('publish', () => swapAndPublish(plan, d, o));
   const assets = await store.listAssets(published);

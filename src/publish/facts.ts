@@ -1,9 +1,11 @@
 /** Preflight: gather every fact the planner needs. Read-only: not one write request is made here. */
 import type { KrelConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
+import { msFromEnv } from '../store/tuning.js';
 import type { ReleaseStore } from '../store/types.js';
 import { resolveTag } from '../tag/index.js';
 import { resolveCommit } from './commit.js';
+import { DEFAULT_LEASE_MS, newRun } from './lease.js';
 import { gatherLocalAssets } from './local-assets.js';
 import { isForTag } from './marker.js';
 import { readNotesFile } from './notes.js';
@@ -28,6 +30,8 @@ export interface GatherOptions {
 
 export async function gatherPublishFacts(o: GatherOptions): Promise<PublishFacts> {
   const { config, logger, store } = o;
+  // KREL_DRAFT_LEASE_MS: how long another run's draft counts as live without a heartbeat (lease.ts).
+  const run = newRun(msFromEnv(o.env, 'KREL_DRAFT_LEASE_MS') ?? DEFAULT_LEASE_MS);
   const tag = resolveTag(o.env, config.release.defaultTag);
   logger.info(`tag ${tag.tag} (from ${tag.source})`);
   const commit = await resolveCommit(o.commit, o.env, config.dir);
@@ -38,6 +42,7 @@ export async function gatherPublishFacts(o: GatherOptions): Promise<PublishFacts
     return i;
   });
   const releases = (await store.listReleases()).filter((r) => isForTag(r, tag.tag));
+  const now = Date.now();
   const tagCommit = await store.tagCommit(tag.tag);
   const dist = o.dist ?? config.out;
   const local =
@@ -59,5 +64,7 @@ export async function gatherPublishFacts(o: GatherOptions): Promise<PublishFacts
     releases,
     tagCommit,
     notes: { ...(file ? { file } : {}), generateNotes: config.release.generateNotes },
+    run,
+    now,
   };
 }

@@ -1,4 +1,5 @@
 /** The publish plan: a plain, serialisable document; --dry-run prints it, applyPublishPlan runs it. */
+import type { RunIdentity } from './lease.js';
 import type { NotesSource } from './notes.js';
 
 export type PublishAction = 'create' | 'replace' | 'refuse';
@@ -10,6 +11,8 @@ export type PlanStep =
   | { kind: 'keep-asset'; name: string }
   | { kind: 'delete-asset'; name: string; reason: string }
   | { kind: 'upload'; name: string; size: number; sha256: string }
+  /** Right before the swap: stand down if another run published, deleted the old release or is newer. */
+  | { kind: 'recheck'; existing: string | null }
   | { kind: 'delete-old'; releaseId: string }
   | { kind: 'move-tag'; from: string | null; to: string }
   | { kind: 'publish'; prerelease: boolean; makeLatest: 'true' | 'false' | 'legacy' }
@@ -41,5 +44,7 @@ export interface PublishPlan {
   /** The existing published release that a replace deletes. */
   existing?: { id: string; url: string; commit: string };
   assets: PlanAsset[];
+  /** This run: its id and start time go into the draft's lease (lease.ts). */
+  run: RunIdentity;
   steps: PlanStep[];
 }

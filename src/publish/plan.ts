@@ -7,6 +7,7 @@ import type { StoreInfo, StoredRelease } from '../store/types.js';
 import { releaseFlags, tagRule, type ResolvedTag } from '../tag/index.js';
 import type { ResolvedCommit } from './commit.js';
 import type { LocalAssets } from './local-assets.js';
+import { describeRival, draftHolder, newRun, type RunIdentity } from './lease.js';
 import { parseMarker } from './marker.js';
 import { assetListNotes, type NotesFacts } from './notes.js';
 import type { PlanStep, PublishPlan } from './plan-types.js';
@@ -23,6 +24,10 @@ export interface PublishFacts {
   /** The commit the git tag points at now, if the tag exists. */
   tagCommit: string | undefined;
   notes: NotesFacts;
+  /** This run (id, start, lease); default: a fresh run with the default lease. */
+  run?: RunIdentity;
+  /** The time the facts were read (ms); default: now. Decides which drafts are stale. */
+  now?: number;
 }
 
 const digestOf = (sha256: string): string => `sha256:${sha256}`;
@@ -43,9 +48,20 @@ export function buildPublishPlan(f: PublishFacts): PublishPlan {
     .filter((r) => r.draft)
     .map((release) => ({ release, marker: parseMarker(release.body) }));
   const foreign = drafts.filter((d) => d.marker?.tag !== tag);
+  const run = f.run ?? newRun();
+  const now = f.now ?? Date.now();
+  // Only abandoned drafts (lease.ts) are krel's to resume or delete; a live one belongs to a run still going.
   const own = drafts.filter((d) => d.marker?.tag === tag);
-  const resume = own.find((d) => d.marker?.commit === commit)?.release;
-  const stale = own.filter((d) => d.release !== resume);
+  const abandoned = own.filter((d) => draftHolder(d.release, run, now) === 'stale');
+  const live = own.filter((d) => !abandoned.includes(d));
+  const resume = abandoned.find((d) => d.marker?.commit === commit)?.release;
+  const stale = abandoned.filter((d) => d.release !== resume);
+  for (const d of live) {
+    warnings.push(
+      `another krel publish of ${tag} is under way (${describeRival(d.release)}): the newer run publishes, ` +
+        'the older one stands down',
+    );
+  }
 
   for (const d of foreign) {
     refusals.push(
@@ -105,6 +121,7 @@ export function buildPublishPlan(f: PublishFacts): PublishPlan {
       ? { existing: { id: published.id, url: published.url, commit: published.targetCommitish } }
       : {}),
     assets,
+    run,
   };
   if (refusals.length > 0) return { ...base, action: 'refuse', steps: [] };
 
@@ -138,9 +155,11 @@ export function buildPublishPlan(f: PublishFacts): PublishPlan {
       );
     }
   }
+  steps.push({ kind: 'recheck', existing: published?.id ?? null });
   if (published !== undefined) steps.push({ kind: 'delete-old', releaseId: published.id });
-  if (f.tagCommit !== commit) steps.push({ kind: 'move-tag', from: f.tagCommit ?? null, to: commit });
   steps.push({ kind: 'publish', prerelease: flags.prerelease, makeLatest: flags.makeLatest });
+  // After publishing, never before: only the run whose publish succeeded ever moves the tag (swap.ts).
+  if (f.tagCommit !== commit) steps.push({ kind: 'move-tag', from: f.tagCommit ?? null, to: commit });
   for (const a of assets) steps.push({ kind: 'verify-download', name: a.name });
   return { ...base, action: published ? 'replace' : 'create', steps };
 }

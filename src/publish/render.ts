@@ -18,6 +18,11 @@ function stepLine(s: PlanStep, tag: string): string {
       return `delete draft asset ${s.name} (${s.reason})`;
     case 'upload':
       return `upload ${s.name} (${formatBytes(s.size)}) and verify its digest`;
+    case 'recheck':
+      return (
+        `check again: stand down if another run published, ${s.existing === null ? 'a release appeared' : `release ${s.existing} changed`} ` +
+        'or a newer krel run of the tag is live'
+      );
     case 'delete-old':
       return `delete the old release ${s.releaseId}`;
     case 'move-tag':

@@ -1,12 +1,19 @@
 /**
  * The local release store: a directory laid out like GitHub's download URLs (see dir-layout.ts). It follows
  * the same contract as the GitHub store, so `krel publish` runs the same planner and executor on both.
+ *
+ * Concurrent krel processes: every change that checks and then acts (delete a release, publish a draft, move a
+ * tag, rewrite a draft's body) holds the store's lock (<base>/.krel.lock, proper-lockfile), so it is atomic
+ * like one GitHub API call: publishing over a published release fails, deleting a release that another process
+ * already deleted (or replaced) reports it gone instead of removing the newcomer. Reads take no lock: every
+ * visible change is one rename, and a release that vanishes mid-read is skipped.
  */
 import { constants, createReadStream } from 'node:fs';
 import { access, mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pathToFileURL, fileURLToPath } from 'node:url';
+import lockfile from 'proper-lockfile';
 import { ApplyError, UsageError } from '../errors/index.js';
 import {
   ASSET_META_DIR,
@@ -51,6 +58,11 @@ interface AssetMeta {
   contentType: string;
   uploadedAt: string;
 }
+
+const LOCK_FILE = '.krel.lock';
+
+/** dirOf: the release is not (any more) where it was. */
+class ReleaseGone extends ApplyError {}
 
 export interface DirStoreOptions {
   /** Store root (the directory named by `dir:PATH`). */
@@ -163,23 +175,42 @@ class DirStore implements ReleaseStore {
     await rm(path.join(dir, ASSET_META_DIR, `${asset.name}.json`), { force: true });
   }
 
-  async deleteRelease(release: StoredRelease): Promise<void> {
-    const { dir } = await this.dirOf(release);
-    // Rename aside first: the release disappears at once, the bytes are removed after.
+  async deleteRelease(release: StoredRelease): Promise<boolean> {
     const trash = path.join(this.l.download, `${TRASH_PREFIX}${release.id}-${randomId()}`);
-    await rename(dir, trash);
-    await rm(trash, { recursive: true, force: true });
+    const moved = await this.locked(async () => {
+      const found = await this.dirOf(release).catch((e: unknown) => {
+        if (e instanceof ReleaseGone) return undefined;
+        throw e;
+      });
+      if (found === undefined) return false;
+      // Rename aside first: the release disappears at once, the bytes are removed after.
+      await rename(found.dir, trash);
+      return true;
+    });
+    if (moved) await rm(trash, { recursive: true, force: true });
+    return moved;
+  }
+
+  async updateBody(release: StoredRelease, body: string): Promise<void> {
+    await this.locked(async () => {
+      const { dir, meta } = await this.dirOf(release);
+      await writeJsonAtomic(path.join(dir, META_FILE), { ...meta, body });
+    });
   }
 
   async moveTag(tag: string, commit: string): Promise<void> {
-    await writeFileAtomic(this.l.tagFile(tag), commit + '\n');
+    await this.locked(() => writeFileAtomic(this.l.tagFile(tag), commit + '\n'));
   }
 
   async deleteTag(tag: string): Promise<void> {
-    await rm(this.l.tagFile(tag), { force: true });
+    await this.locked(() => rm(this.l.tagFile(tag), { force: true }));
   }
 
-  async publish(release: StoredRelease, req: PublishRequest): Promise<StoredRelease> {
+  publish(release: StoredRelease, req: PublishRequest): Promise<StoredRelease> {
+    return this.locked(() => this.publishLocked(release, req));
+  }
+
+  private async publishLocked(release: StoredRelease, req: PublishRequest): Promise<StoredRelease> {
     const { dir, meta } = await this.dirOf(release);
     if (!meta.draft) return this.toRelease(meta, dir, await this.readAssets(dir, meta.id));
     const tag = req.tag ?? meta.tag;
@@ -211,19 +242,44 @@ class DirStore implements ReleaseStore {
 
   // ---- internals ----
 
+  /** Run `fn` holding the store's lock (other krel processes wait; a lock left by a dead one goes stale). */
+  private async locked<T>(fn: () => Promise<T>): Promise<T> {
+    await mkdir(this.l.base, { recursive: true });
+    const release = await lockfile.lock(this.l.base, {
+      realpath: false,
+      lockfilePath: path.join(this.l.base, LOCK_FILE),
+      stale: 10_000,
+      update: 2_000,
+      retries: { retries: 600, minTimeout: 5, maxTimeout: 50, randomize: true },
+    });
+    try {
+      return await fn();
+    } finally {
+      await release();
+    }
+  }
+
   /** The directory holding a release and its metadata; it must still carry the same id. */
   private async dirOf(release: StoredRelease): Promise<{ dir: string; meta: ReleaseMeta }> {
     const dir = release.draft ? this.l.draftDir(release.id) : this.l.releaseDir(release.tag);
     const meta = await readJson<ReleaseMeta>(path.join(dir, META_FILE));
     if (meta?.id !== release.id)
-      throw new ApplyError(`release ${release.id} (${release.tag}) no longer exists`);
+      throw new ReleaseGone(`release ${release.id} (${release.tag}) no longer exists`);
     return { dir, meta };
   }
 
+  /** The release in `dir`, or undefined when there is none (or it was deleted or published while read). */
   private async readRelease(dir: string): Promise<StoredRelease | undefined> {
-    const meta = await readJson<ReleaseMeta>(path.join(dir, META_FILE)).catch(() => undefined);
-    if (meta === undefined) return undefined;
-    return this.toRelease(meta, dir, await this.readAssets(dir, meta.id));
+    for (let attempt = 1; ; attempt++) {
+      const meta = await readJson<ReleaseMeta>(path.join(dir, META_FILE)).catch(() => undefined);
+      if (meta === undefined) return undefined;
+      try {
+        return this.toRelease(meta, dir, await this.readAssets(dir, meta.id));
+      } catch (e) {
+        // An asset deleted or a directory renamed under us: read again (the rename is gone next time).
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 3) throw e;
+      }
+    }
   }
 
   private async readAssets(dir: string, releaseId: string): Promise<StoredAsset[]> {

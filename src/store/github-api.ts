@@ -1,8 +1,8 @@
 /**
- * The GitHub REST operations krel uses, bound to one repository. Git refs go in the path unescaped
- * (refs/tags/v1, not tags%2Fv1), as GitHub documents them. Each call maps failures to GitHubError with
- * what krel was doing. Releases list 100 per page; asset lists use GitHub's default page size (a release holds
- * few assets) and follow Link headers.
+ * The GitHub REST operations krel uses, bound to one repository. Git refs go in the path with their "/" kept
+ * (refs/tags/v1, not tags%2Fv1), as GitHub documents them, and every segment percent-encoded (refPath). Each
+ * call maps failures to GitHubError with what krel was doing. Releases list 100 per page; asset lists use
+ * GitHub's default page size (a release holds few assets) and follow Link headers.
  */
 import type { RestEndpointMethodTypes } from '@octokit/rest';
 import type { GitHubClient } from './github-client.js';
@@ -29,6 +29,14 @@ async function unless<T>(statuses: readonly number[], call: Promise<T>): Promise
     if (e instanceof GitHubError && statuses.includes(e.status)) return undefined;
     throw e;
   }
+}
+
+/**
+ * A ref ("tags/v1.0+b") as a URL path: each segment encodeURIComponent-ed, the "/" between them kept. Octokit
+ * expands {+ref} without encoding "#", "?", "+" or an existing "%XX", so a raw "tags/v1#x" would reach tags/v1.
+ */
+export function refPath(ref: string): string {
+  return ref.split('/').map(encodeURIComponent).join('/');
 }
 
 export class GitHubRepoApi {
@@ -109,14 +117,15 @@ export class GitHubRepoApi {
     return res.data;
   }
 
-  /** Delete a release; one that is already gone counts as deleted. */
-  async deleteRelease(id: number): Promise<void> {
-    await unless(
+  /** Delete a release: false when it is already gone (404). */
+  async deleteRelease(id: number): Promise<boolean> {
+    const res = await unless(
       [404],
       callGitHub(this.ctx(`delete release ${id}`), () =>
         this.octokit.rest.repos.deleteRelease({ ...this.r, release_id: id }),
       ),
     );
+    return res !== undefined;
   }
 
   async generateNotes(
@@ -170,7 +179,7 @@ export class GitHubRepoApi {
     const res = await unless(
       [404],
       callGitHub(this.ctx(`read the ref ${ref}`), () =>
-        this.octokit.request('GET /repos/{owner}/{repo}/git/ref/{+ref}', { ...this.r, ref }),
+        this.octokit.request('GET /repos/{owner}/{repo}/git/ref/{+ref}', { ...this.r, ref: refPath(ref) }),
       ),
     );
     const data = res?.data as ApiRef | undefined;
@@ -197,7 +206,7 @@ export class GitHubRepoApi {
     await callGitHub(this.ctx(`move ${ref} to ${sha}`), () =>
       this.octokit.request('PATCH /repos/{owner}/{repo}/git/refs/{+ref}', {
         ...this.r,
-        ref,
+        ref: refPath(ref),
         sha,
         ...(force === undefined ? {} : { force }),
       }),
@@ -208,7 +217,10 @@ export class GitHubRepoApi {
   async deleteRef(ref: string): Promise<boolean> {
     try {
       await callGitHub(this.ctx(`delete ${ref}`), () =>
-        this.octokit.request('DELETE /repos/{owner}/{repo}/git/refs/{+ref}', { ...this.r, ref }),
+        this.octokit.request('DELETE /repos/{owner}/{repo}/git/refs/{+ref}', {
+          ...this.r,
+          ref: refPath(ref),
+        }),
       );
       return true;
     } catch (e) {

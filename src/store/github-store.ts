@@ -154,9 +154,14 @@ export class GitHubStore implements ReleaseStore {
     await this.api.deleteAsset(Number(asset.id));
   }
 
-  async deleteRelease(release: StoredRelease): Promise<void> {
-    await this.api.deleteRelease(Number(release.id));
+  async deleteRelease(release: StoredRelease): Promise<boolean> {
+    const deleted = await this.api.deleteRelease(Number(release.id));
     this.uploadUrls.delete(release.id);
+    return deleted;
+  }
+
+  async updateBody(release: StoredRelease, body: string): Promise<void> {
+    await this.api.updateRelease(Number(release.id), { body });
   }
 
   async moveTag(tag: string, commit: string): Promise<void> {

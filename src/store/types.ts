@@ -93,7 +93,10 @@ export interface ReleaseStore {
   /** Upload one asset; resolves with the asset as the store reports it after the upload. */
   uploadAsset(release: StoredRelease, req: UploadRequest): Promise<StoredAsset>;
   deleteAsset(release: StoredRelease, asset: StoredAsset): Promise<void>;
-  deleteRelease(release: StoredRelease): Promise<void>;
+  /** Delete a release: true when deleted, false when it was already gone (another run deleted it first). */
+  deleteRelease(release: StoredRelease): Promise<boolean>;
+  /** Replace a draft's body (krel's lease heartbeat). */
+  updateBody(release: StoredRelease, body: string): Promise<void>;
   /** Create the tag at `commit`, or force-move it there. */
   moveTag(tag: string, commit: string): Promise<void>;
   deleteTag(tag: string): Promise<void>;

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { buildPublishPlan, type PublishFacts } from '../../src/publish/plan.js';
-import { formatMarker } from '../../src/publish/marker.js';
+import { newRun } from '../../src/publish/lease.js';
+import { formatLease, formatMarker } from '../../src/publish/marker.js';
 import { formatPublishPlan } from '../../src/publish/render.js';
 import type { StoredAsset, StoredRelease } from '../../src/store/types.js';
 
@@ -65,15 +66,16 @@ function release(over: Partial<StoredRelease>): StoredRelease {
 const kinds = (p: ReturnType<typeof buildPublishPlan>): string[] => p.steps.map((s) => s.kind);
 
 describe('publish plan', () => {
-  it('a new tag is created: draft, uploads, tag, publish, then download checks', () => {
+  it('a new tag is created: draft, uploads, recheck, publish, tag, then download checks', () => {
     const p = buildPublishPlan(facts({ tag: 'v0.9-beta' }));
     expect(p.action).to.equal('create');
     expect(kinds(p)).to.deep.equal([
       'create-draft',
       'upload',
       'upload',
-      'move-tag',
+      'recheck',
       'publish',
+      'move-tag',
       'verify-download',
       'verify-download',
     ]);
@@ -81,13 +83,15 @@ describe('publish plan', () => {
     expect(p.assets.map((a) => a.name)).to.deep.equal(['kontain.tar.gz', 'SHA256SUMS']);
   });
 
-  it('a replace tag with a release: the old release is deleted and the tag moved only after every upload', () => {
+  it('a replace tag with a release: after every upload a recheck, then delete old, publish, and only then the tag moves', () => {
     const p = buildPublishPlan(facts({ releases: [release({ id: '7' })], tagCommit: C1 }));
     expect(p.action).to.equal('replace');
     const k = kinds(p);
-    expect(k.lastIndexOf('upload')).to.be.lessThan(k.indexOf('delete-old'));
-    expect(k.indexOf('delete-old')).to.be.lessThan(k.indexOf('move-tag'));
-    expect(k.indexOf('move-tag')).to.be.lessThan(k.indexOf('publish'));
+    expect(k.lastIndexOf('upload')).to.be.lessThan(k.indexOf('recheck'));
+    expect(k.indexOf('recheck')).to.be.lessThan(k.indexOf('delete-old'));
+    expect(k.indexOf('delete-old')).to.be.lessThan(k.indexOf('publish'));
+    expect(k.indexOf('publish')).to.be.lessThan(k.indexOf('move-tag'));
+    expect(p.steps.find((s) => s.kind === 'recheck')).to.deep.equal({ kind: 'recheck', existing: '7' });
     expect(p.steps.find((s) => s.kind === 'move-tag')).to.deep.equal({ kind: 'move-tag', from: C1, to: C2 });
   });
 
@@ -123,7 +127,7 @@ describe('publish plan', () => {
       { kind: 'delete-asset', name: 'old.bin', reason: 'not in dist/' },
       { kind: 'keep-asset', name: A.name },
       { kind: 'upload', name: B.name, size: B.size, sha256: B.sha256 },
-      { kind: 'move-tag', from: null, to: C2 },
+      { kind: 'recheck', existing: null },
     ]);
   });
 
@@ -131,6 +135,43 @@ describe('publish plan', () => {
     const own = release({ id: '5', draft: true, body: formatMarker({ tag: 'v0.1-test', commit: C1 }) });
     const p = buildPublishPlan(facts({ releases: [own] }));
     expect(kinds(p).slice(0, 2)).to.deep.equal(['delete-stale-draft', 'create-draft']);
+  });
+
+  it("another run's draft is stale only when its lease lapsed or it was released; a live one is never touched", () => {
+    const run = newRun(60_000, new Date('2030-01-01T00:10:00Z'));
+    const now = Date.parse('2030-01-01T00:10:00Z');
+    const draft = (id: string, commit: string, beat: string, released = false): StoredRelease =>
+      release({
+        id,
+        draft: true,
+        body:
+          formatMarker({ tag: 'v0.1-test', commit }) +
+          '\n' +
+          formatLease({ run: `r${id}`, started: '2030-01-01T00:00:00.000Z', beat, released }),
+      });
+    const live = draft('1', C1, '2030-01-01T00:09:30.000Z');
+    const lapsed = draft('2', C1, '2030-01-01T00:08:59.000Z');
+    const released = draft('3', C2, '2030-01-01T00:09:59.000Z', true);
+    const liveSame = draft('4', C2, '2030-01-01T00:09:59.000Z');
+    const p = buildPublishPlan(facts({ releases: [live, lapsed, released, liveSame], run, now }));
+    expect(p.steps.filter((s) => s.kind === 'delete-stale-draft').map((s) => s.releaseId)).to.deep.equal([
+      '2',
+    ]);
+    expect(p.steps).to.deep.include({ kind: 'resume-draft', releaseId: '3' });
+    expect(p.warnings.join('\n')).to.match(
+      /another krel publish of v0.1-test is under way \(draft 1 of run r1/,
+    );
+    expect(p.warnings.join('\n')).to.match(/draft 4 of run r4/);
+    expect(p.run).to.equal(run);
+    // Without a lease line, the store's creation time decides.
+    const old = release({ id: '5', draft: true, body: formatMarker({ tag: 'v0.1-test', commit: C1 }) });
+    const young = { ...old, id: '6', createdAt: '2030-01-01T00:09:30Z' };
+    const q = buildPublishPlan(
+      facts({ releases: [{ ...old, createdAt: '2030-01-01T00:08:00Z' }, young], run, now }),
+    );
+    expect(q.steps.filter((s) => s.kind === 'delete-stale-draft').map((s) => s.releaseId)).to.deep.equal([
+      '5',
+    ]);
   });
 
   it('a replace tag in a repository with immutable releases is refused: the first publish would burn the tag', () => {

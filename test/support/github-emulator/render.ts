@@ -78,7 +78,7 @@ export function refJson(urls: Urls, repo: EmuRepo, ref: string, sha: string): Re
   return {
     ref,
     node_id: nodeId('03:Ref', `${repo.id}:${ref}`),
-    url: `${base}/git/${ref}`,
+    url: `${base}/git/${ref.split('/').map(encodeURIComponent).join('/')}`,
     object: { type: 'commit', sha, url: `${base}/git/commits/${sha}` },
   };
 }
