@@ -11,11 +11,19 @@ import type { Progress } from '../log/progress.js';
 import { Slots } from './block-gzip.js';
 import { formatSums, sha256Text } from '../checksums/index.js';
 import { collectArchives } from './collect.js';
-import { checkReplaceable, commitStaging, createStaging, discardStaging, isStagingOf } from './output-dir.js';
+import {
+  OUTPUT_MARKER_TEXT,
+  checkReplaceable,
+  commitStaging,
+  createStaging,
+  discardStaging,
+  isStagingOf,
+} from './output-dir.js';
 import { headCommit, resolveSourceDate } from './source-date.js';
 import {
   MANIFEST_FILE,
   MANIFEST_SCHEMA_VERSION,
+  OUTPUT_MARKER,
   SUMS_FILE,
   type ArchiveRecord,
   type MakePlan,
@@ -34,6 +42,8 @@ export interface PlanMakeOptions {
 export async function planMake(config: KrelConfig, opts: PlanMakeOptions): Promise<MakePlan> {
   const source = opts.from ?? config.source;
   const out = opts.out ?? config.out;
+  // An output krel may not replace is refused before anything is read or built.
+  await checkReplaceable(out);
   const [date, commit, collected] = await Promise.all([
     resolveSourceDate(opts.env, config.dir),
     headCommit(config.dir),
@@ -137,6 +147,7 @@ export async function applyMake(plan: MakePlan, opts: ApplyMakeOptions): Promise
     const sums = records.map((r) => ({ name: r.name, sha256: r.sha256 }));
     sums.push({ name: MANIFEST_FILE, sha256: sha256Text(manifestText) });
     await writeFile(path.join(staging, SUMS_FILE), formatSums(sums));
+    await writeFile(path.join(staging, OUTPUT_MARKER), OUTPUT_MARKER_TEXT);
     opts.signal?.throwIfAborted();
     await commitStaging(staging, plan.out);
     return manifest;

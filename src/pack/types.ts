@@ -60,6 +60,8 @@ export interface ArchiveRecord {
 export const MANIFEST_SCHEMA_VERSION = 1;
 export const MANIFEST_FILE = 'release-manifest.json';
 export const SUMS_FILE = 'SHA256SUMS';
+/** The file in an output directory that says krel made it (never listed in SHA256SUMS, never published). */
+export const OUTPUT_MARKER = '.krel-output';
 
 export interface ReleaseManifest {
   schemaVersion: typeof MANIFEST_SCHEMA_VERSION;
