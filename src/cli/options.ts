@@ -25,3 +25,8 @@ export function gzipLevel(v: string): number {
     throw new InvalidArgumentError('must be an integer from 1 to 9');
   return n;
 }
+
+export function tagGlob(v: string): string {
+  if (v.trim() === '') throw new InvalidArgumentError("is blank: give a tag glob, e.g. 'v*-daily'");
+  return v;
+}

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { ConfigError, UsageError, errorMessage } from '../errors/index.js';
+import { archiveNameProblem } from './asset-name.js';
 import type { FileEntry, ImageSpec, KrelConfig } from './types.js';
 
 const SCHEMA_URL = new URL('../../src/config/krel.schema.json', import.meta.url);
@@ -135,6 +136,24 @@ function buildImages(raw: readonly RawImage[], problems: string[]): ImageSpec[] 
   });
 }
 
+/** Archive names krel or GitHub would refuse later, and names used twice; read from JSON not yet validated. */
+function archiveProblems(data: unknown): string[] {
+  const archives = (data as { archives?: unknown } | null)?.archives;
+  if (!Array.isArray(archives)) return [];
+  const problems: string[] = [];
+  const names = new Set<string>();
+  archives.forEach((a: unknown, i) => {
+    const name = (a as { name?: unknown } | null)?.name;
+    if (typeof name !== 'string') return;
+    const problem = archiveNameProblem(name);
+    if (problem !== undefined) problems.push(`archives[${i}].name: ${JSON.stringify(name)} ${problem}`);
+    else if (names.has(name))
+      problems.push(`archives[${i}].name: ${JSON.stringify(name)} is used by an earlier archive`);
+    names.add(name);
+  });
+  return problems;
+}
+
 /** Build the typed config from validated JSON; the only place defaults are applied. */
 export function buildConfig(raw: RawConfig, file: string): KrelConfig {
   const dir = path.dirname(file);
@@ -142,12 +161,7 @@ export function buildConfig(raw: RawConfig, file: string): KrelConfig {
   const r = raw.release ?? {};
   const v = raw.validate ?? {};
   const storeSpec = r.store ?? 'github';
-  const problems: string[] = [];
-  const names = new Set<string>();
-  raw.archives.forEach((a, i) => {
-    if (names.has(a.name)) problems.push(`archives[${i}].name: "${a.name}" is used by an earlier archive`);
-    names.add(a.name);
-  });
+  const problems = archiveProblems(raw);
   const images = buildImages(raw.images ?? [], problems);
   if (problems.length > 0) throw new ConfigError(file, problems);
   const config: KrelConfig = {
@@ -197,7 +211,7 @@ export async function loadConfig(file: string): Promise<KrelConfig> {
     throw e;
   }
   const data = parseJson(text, abs);
-  const problems = schemaProblems(data);
+  const problems = [...schemaProblems(data), ...archiveProblems(data)];
   if (problems.length > 0) throw new ConfigError(abs, problems);
   return buildConfig(data as RawConfig, abs);
 }

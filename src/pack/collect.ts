@@ -4,12 +4,14 @@
  * "missing" (an input does not exist yet), "config" (krel.json asks for something impossible),
  * "unsafe" (the tree holds something that must not be packaged).
  */
-import type { Dirent, Stats } from 'node:fs';
-import { lstat, readdir, readlink, realpath } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { constants } from 'node:fs';
+import { access, lstat, readdir, readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { compareBytes } from '../checksums/index.js';
 import type { ArchiveSpec, FileEntry } from '../config/types.js';
+import { fsUsageError } from '../errors/fs-error.js';
 import {
   ancestors,
   isInside,
@@ -104,20 +106,58 @@ async function checkSymlink(w: Walk, abs: string, archivePath: string, linkname:
   return true;
 }
 
+/** Run a read of `abs`; a file-system error a user can fix becomes one line naming the input. */
+async function reading<T>(w: Walk, abs: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (e) {
+    throw fsUsageError(e, `${w.where}: "${path.relative(w.source, abs)}"`, 'read');
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A name as bytes a reader can type back: printable ASCII as is, every other byte as \xNN. */
+function escapeBytes(name: Buffer): string {
+  return [...name]
+    .map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`))
+    .join('');
+}
+
+function notUtf8(w: Walk, shown: string): void {
+  w.problems.push({
+    kind: 'unsafe',
+    line: `${w.where}: the file name "${shown}" is not valid UTF-8: rename it or remove it from the tree`,
+  });
+}
+
+/** The names in a directory, each decoded as UTF-8; a name that is not UTF-8 is a problem, not a member. */
+async function childNames(w: Walk, abs: string): Promise<string[]> {
+  const names: string[] = [];
+  for (const raw of await reading(w, abs, () => readdir(abs, { encoding: 'buffer' }))) {
+    try {
+      names.push(utf8.decode(raw));
+    } catch {
+      notUtf8(w, path.join(path.relative(w.source, abs), escapeBytes(raw)));
+    }
+  }
+  return names;
+}
+
 async function visit(w: Walk, abs: string, archivePath: string, known?: Stats): Promise<void> {
   if (w.exclude(abs)) return;
-  const st = known ?? (await lstat(abs));
+  const st = known ?? (await reading(w, abs, () => lstat(abs)));
   if (st.isFile()) {
+    // Unreadable files are found now, before anything is written.
+    await reading(w, abs, () => access(abs, constants.R_OK));
     const mode = w.mode ?? (st.mode & 0o111 ? 0o755 : 0o644);
     add(w, { path: archivePath, type: 'file', mode, size: st.size, source: abs }, abs);
   } else if (st.isDirectory()) {
     if (archivePath !== '') add(w, { path: archivePath, type: 'directory', mode: 0o755, size: 0 }, abs);
-    const children: Dirent[] = await readdir(abs, { withFileTypes: true });
-    await Promise.all(
-      children.map((d) => visit(w, path.join(abs, d.name), joinArchive(archivePath, d.name))),
-    );
+    const children = await childNames(w, abs);
+    await Promise.all(children.map((n) => visit(w, path.join(abs, n), joinArchive(archivePath, n))));
   } else if (st.isSymbolicLink()) {
-    const linkname = await readlink(abs);
+    const linkname = await reading(w, abs, () => readlink(abs));
     if (await checkSymlink(w, abs, archivePath, linkname)) {
       add(w, { path: archivePath, type: 'symlink', mode: 0o777, size: 0, linkname }, abs);
     }
@@ -129,13 +169,13 @@ async function visit(w: Walk, abs: string, archivePath: string, known?: Stats): 
   }
 }
 
-async function lstatOrUndefined(abs: string): Promise<Stats | undefined> {
+async function lstatOrUndefined(w: Walk, abs: string): Promise<Stats | undefined> {
   try {
     return await lstat(abs);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR')
       return undefined;
-    throw e;
+    throw fsUsageError(e, `${w.where}: "${path.relative(w.source, abs)}"`, 'read');
   }
 }
 
@@ -189,7 +229,13 @@ async function collectEntry(w: Walk, fe: FileEntry): Promise<void> {
       // A matched directory brings its whole tree: skip matches already inside one.
       if (ancestors(m).some((a) => dirs.has(a))) continue;
       const abs = path.join(w.source, m);
-      const st = await lstat(abs);
+      const st = await lstatOrUndefined(w, abs);
+      if (st === undefined) {
+        // The glob reads names as UTF-8: a name that is not comes back with U+FFFD and cannot be found.
+        if (m.includes('\uFFFD')) notUtf8(w, m);
+        else w.problems.push({ kind: 'missing', line: `${w.where}: "${m}" vanished while being read` });
+        continue;
+      }
       if (st.isDirectory()) dirs.add(m);
       const rest = base === '' ? m : path.posix.relative(base, m);
       await visit(w, abs, joinArchive(to ?? base, rest), st);
@@ -197,7 +243,7 @@ async function collectEntry(w: Walk, fe: FileEntry): Promise<void> {
     return;
   }
   const abs = path.join(w.source, from);
-  const st = await lstatOrUndefined(abs);
+  const st = await lstatOrUndefined(w, abs);
   if (st === undefined) {
     w.problems.push({ kind: 'missing', line: `${w.where}: no such file "${fe.from}"` });
     return;

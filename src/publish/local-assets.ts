@@ -5,6 +5,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { assetNameProblem } from '../config/asset-name.js';
 import { UsageError } from '../errors/index.js';
 import { parseSums, sha256File } from '../checksums/index.js';
 
@@ -70,8 +71,11 @@ export async function gatherLocalAssets(dist: string, signal?: AbortSignal): Pro
     problems.push(`${wanted.length} assets: a release holds at most ${MAX_ASSETS}`);
   const sized: { name: string; file: string; size: number; sha256: string | undefined }[] = [];
   for (const w of wanted) {
-    if (w.name.includes('/') || w.name.startsWith('.')) {
-      problems.push(`${SUMS_FILE} lists "${w.name}": asset names must be plain file names in ${dist}`);
+    const nameProblem = assetNameProblem(w.name);
+    if (nameProblem !== undefined) {
+      problems.push(
+        `${SUMS_FILE} in ${dist} lists ${JSON.stringify(w.name)}: an asset name that ${nameProblem}`,
+      );
       continue;
     }
     const file = path.join(dist, w.name);

@@ -57,9 +57,5 @@ export function dirLayout(root: string, repo: string): DirLayout {
   };
 }
 
-/** Asset names must be plain file names; a leading dot would collide with the store's own files. */
-export function assetNameProblem(name: string): string | undefined {
-  if (name === '' || name.includes('/') || name.includes('\\')) return 'must be a plain file name';
-  if (name.startsWith('.')) return 'must not start with "."';
-  return undefined;
-}
+/** Asset names follow the one rule of krel.json and publish; a leading dot would collide with the store's files. */
+export { assetNameProblem } from '../config/asset-name.js';

@@ -1,13 +1,13 @@
 /** `krel prune --match 'v*-daily' --keep N`: delete all but the newest N releases whose tag matches. */
 import { Command } from 'commander';
 import { createContext } from '../context.js';
-import { wholeNumber } from '../options.js';
+import { tagGlob, wholeNumber } from '../options.js';
 import type { PruneFlags } from './prune-run.js';
 
 export function pruneCommand(): Command {
   return new Command('prune')
     .description('delete all but the newest N published releases whose tag matches a glob')
-    .requiredOption('--match <glob>', "tag glob, e.g. 'v*-daily'")
+    .requiredOption('--match <glob>', "tag glob, e.g. 'v*-daily'", tagGlob)
     .requiredOption('--keep <n>', 'how many of the newest matching releases to keep', wholeNumber)
     .option('--tag', 'also delete the git tags of pruned releases')
     .option('--force', 'allow deleting releases whose tag matches no replace pattern')
