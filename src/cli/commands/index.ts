@@ -8,6 +8,7 @@ import { verifyCommand } from './verify.js';
 import { validateCommand } from './validate.js';
 import { doctorCommand } from './doctor.js';
 import { releaseCommand } from './release.js';
+import { imagesCommand } from './images.js';
 
 export type CommandFactory = () => Command;
 
@@ -20,4 +21,5 @@ export const COMMANDS: CommandFactory[] = [
   validateCommand,
   doctorCommand,
   releaseCommand,
+  imagesCommand,
 ];
