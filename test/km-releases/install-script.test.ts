@@ -1,40 +1,15 @@
 import { expect } from 'chai';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startFileServer, type FileServer } from '../../src/validate/file-server.js';
 import { buildResolver } from '../../src/validate/artifacts.js';
 import { REPO_ROOT, runKrel } from '../support/cli.js';
+import { SCRIPT, runScript } from '../support/install-releases.js';
 import { ensureCommands } from '../support/tools.js';
 
-const SCRIPT = path.join(REPO_ROOT, 'km-releases/kontain-install.sh');
 const TAG = 'v0.1-test';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runScript(args: string[], env: NodeJS.ProcessEnv, asUser?: number): Promise<Run> {
-  const [cmd, argv]: [string, string[]] =
-    asUser === undefined
-      ? ['bash', [SCRIPT, ...args]]
-      : ['setpriv', [`--reuid=${asUser}`, `--regid=${asUser}`, '--clear-groups', 'bash', SCRIPT, ...args]];
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, argv, {
-      env: { PATH: process.env.PATH, HOME: os.tmpdir(), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('km-releases/kontain-install.sh', function () {
   this.timeout(120_000);
