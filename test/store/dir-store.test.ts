@@ -96,6 +96,32 @@ describe('local release store (dir)', () => {
     expect(readdirSync(download())).to.deep.equal(['v1.0']);
   });
 
+  it('deleting a release another process already deleted and replaced reports it gone and leaves the newcomer', async () => {
+    const old = await store.publish(await store.createDraft(draftReq), {
+      tag: 'v1.0',
+      prerelease: false,
+      makeLatest: 'true',
+    });
+    // Another process: delete the old release and publish its own under the same tag.
+    const other = createDirStore({ root, repo: 'kontainapp/km' });
+    expect(await other.deleteRelease(old)).to.equal(true);
+    const newcomer = await other.publish(await other.createDraft(draftReq), {
+      tag: 'v1.0',
+      prerelease: false,
+      makeLatest: 'true',
+    });
+    expect(await store.deleteRelease(old)).to.equal(false);
+    expect((await store.findRelease('v1.0'))?.id).to.equal(newcomer.id);
+  });
+
+  it("updateBody rewrites a draft's body and the store's lock is released after each change", async () => {
+    const draft = await store.createDraft(draftReq);
+    await store.updateBody(draft, 'new body');
+    await store.updateBody(draft, 'newer body');
+    expect((await store.listReleases())[0]!.body).to.equal('newer body');
+    expect(existsSync(path.join(root, 'kontainapp/km/.krel.lock'))).to.equal(false);
+  });
+
   it('tags live in refs/tags and move atomically; listReleases is newest first, drafts included', async () => {
     expect(await store.tagCommit('v1.0')).to.equal(undefined);
     await store.moveTag('v1.0', 'b'.repeat(40));

@@ -95,9 +95,20 @@ describe('github store against the GitHub emulator', () => {
     const all = await store.listReleases();
     expect(all).to.have.length(103);
     expect(all[0]!.tag).to.equal('v0.0.102'); // newest first
-    await store.deleteRelease(all[0]!);
+    expect(await store.deleteRelease(all[0]!)).to.equal(true);
     expect(await store.findRelease('v0.0.102')).to.equal(undefined);
+    // A release that is already gone (another run deleted it) is reported, not an error.
+    expect(await store.deleteRelease(all[0]!)).to.equal(false);
     expect(gh.requests.filter((r) => r.route === 'repos/list-releases').length).to.be.greaterThan(2);
+  });
+
+  it("updateBody replaces a draft's body (krel's lease heartbeat)", async () => {
+    const { gh } = emu;
+    const store = emulatorStore(gh);
+    const draft = await store.createDraft(draftRequest('v1.0', gh.state.repos[0]!.commits[0]!));
+    await store.updateBody(draft, 'beat');
+    expect(gh.state.repos[0]!.releases[0]!.body).to.equal('beat');
+    expect(gh.state.repos[0]!.releases[0]!.draft).to.equal(true);
   });
 
   it('info reports the immutable-releases setting and write access', async () => {

@@ -29,6 +29,23 @@ export interface GitHubEmulatorOptions {
   repos: RepoSpec[];
   /** The only token the emulator accepts (requests with another one get 401 Bad credentials). */
   token?: string;
+  /**
+   * Wait a random 0..maxMs before handling each request, drawn from a generator seeded with `seed`: concurrent
+   * clients then interleave differently for each seed, and the same way again for the same seed and timing.
+   */
+  latency?: { seed: number; maxMs: number };
+}
+
+/** mulberry32: a small seeded generator of numbers in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 export interface GitHubEmulator {
@@ -76,6 +93,11 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions): Promise<
     violations: [],
     rate: { limit: 5000, used: 0, reset: 0 },
   };
+  if (opts.latency !== undefined) {
+    const random = seededRandom(opts.latency.seed);
+    const max = opts.latency.maxMs;
+    p.latency = () => Math.floor(random() * max);
+  }
   for (const [listener, server] of Object.entries(servers) as [Listener, Server][]) {
     server.on('request', (req, res) => void handle(p, listener, req, res));
     // Keep-alive sockets would hold close() open.

@@ -48,6 +48,8 @@ export interface Pipeline {
   requests: RequestRecord[];
   violations: string[];
   rate: { limit: number; used: number; reset: number };
+  /** Random delay before each request is handled (ms), from a seeded generator; absent: none. */
+  latency?: () => number;
 }
 
 const ROUTES: Record<string, Handler> = { ...repoRoutes, ...refRoutes, ...releaseRoutes, ...assetRoutes };
@@ -175,6 +177,8 @@ export async function handle(
     end: start,
   };
   p.requests.push(record);
+  const delay = p.latency?.() ?? 0;
+  if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
   const label = `${method} ${record.url}`;
   const auth = authState(p, req);
   let op: ResolvedOperation | undefined;
