@@ -40,3 +40,104 @@ export function isInside(parent: string, child: string): boolean {
 export function memberName(p: string, type: string): string {
   return type === 'directory' ? `${p}/` : p;
 }
+
+/** What the member rules look at: a path, a type (file, directory, symlink or a tar type name) and a link. */
+export interface MemberShape {
+  path: string;
+  type: string;
+  linkname?: string;
+}
+
+export interface RuleBreak {
+  path: string;
+  /** The rule, worded to follow the member's quoted path. */
+  rule: string;
+}
+
+/** Linux stops following symlinks after 40 in one lookup; an archive's links are held to the same. */
+const MAX_LINK_HOPS = 40;
+const KINDS = 'an archive holds only files, directories and symlinks';
+
+function pathRule(p: string): string | undefined {
+  if (p === '') return 'has an empty path';
+  if (p.startsWith('/')) return 'has an absolute path; member paths are relative';
+  if (p.split('/').includes('..')) return 'climbs out with ".."; member paths stay inside the archive';
+  if (normaliseArchivePath(p) !== p)
+    return 'is not a normalised path (a "." or empty segment, or a "\\"); member paths are plain a/b/c';
+  return undefined;
+}
+
+/**
+ * Follow `target` (a path from the archive root) through the archive's own symlinks, as the kernel would
+ * after extraction: "out" when it leaves the root, "loop" when it needs more than MAX_LINK_HOPS links.
+ */
+function follow(target: string, links: ReadonlyMap<string, string>): 'inside' | 'out' | 'loop' {
+  const todo = target.split('/').reverse();
+  const at: string[] = [];
+  let hops = 0;
+  while (todo.length > 0) {
+    const part = todo.pop()!;
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (at.length === 0) return 'out';
+      at.pop();
+      continue;
+    }
+    at.push(part);
+    const link = links.get(at.join('/'));
+    if (link === undefined) continue;
+    if (++hops > MAX_LINK_HOPS) return 'loop';
+    if (link.startsWith('/')) return 'out';
+    at.pop();
+    todo.push(...link.split('/').reverse());
+  }
+  return 'inside';
+}
+
+function linkRule(m: MemberShape, links: ReadonlyMap<string, string>): string | undefined {
+  const to = m.linkname ?? '';
+  const quoted = JSON.stringify(to);
+  if (to === '') return 'is a symlink with an empty target';
+  if (to.startsWith('/'))
+    return `is a symlink to the absolute path ${quoted}; links are relative and stay inside the archive`;
+  // Not path.join: normalising "s/.." away would skip the link s.
+  const where = follow(`${path.posix.dirname(m.path)}/${to}`, links);
+  if (where === 'out')
+    return `is a symlink to ${quoted}, which leads outside the archive; links stay inside it`;
+  if (where === 'loop')
+    return `is a symlink to ${quoted}, which goes through more than ${MAX_LINK_HOPS} links`;
+  return undefined;
+}
+
+function memberRule(m: MemberShape, links: ReadonlyMap<string, string>): string | undefined {
+  const bad = pathRule(m.path);
+  if (bad !== undefined) return bad;
+  const through = ancestors(m.path).find((a) => links.has(a));
+  if (through !== undefined)
+    return `lies below the symlink ${JSON.stringify(through)}; nothing is stored through a link`;
+  if (m.type === 'symlink') return linkRule(m, links);
+  if (m.type === 'file' || m.type === 'directory') return undefined;
+  if (m.type === 'Link') return `is a hard link to ${JSON.stringify(m.linkname ?? '')}; ${KINDS}`;
+  return `is a tar ${m.type} entry; ${KINDS}`;
+}
+
+/**
+ * The archive rules, for `krel make` (before writing) and `krel verify` (after reading) alike: every member
+ * has a plain relative path (not absolute, no ".."), appears once, lies below no symlink, and is a file, a
+ * directory or a symlink whose target is relative and, followed through the archive's own links, stays
+ * inside the archive. Returns each member that breaks a rule, in order, with the first rule it breaks.
+ */
+export function archiveRuleBreaks(members: readonly MemberShape[]): RuleBreak[] {
+  const links = new Map<string, string>();
+  for (const m of members) if (m.type === 'symlink') links.set(m.path, m.linkname ?? '');
+  const seen = new Set<string>();
+  const out: RuleBreak[] = [];
+  for (const m of members) {
+    const rule = seen.has(m.path)
+      ? 'appears more than once; each member is stored once'
+      : memberRule(m, links);
+    seen.add(m.path);
+    if (rule !== undefined) out.push({ path: m.path, rule });
+  }
+  return out;
+}

@@ -6,9 +6,16 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError, errorMessage } from '../errors/index.js';
 import { parseSums, sha256File } from '../checksums/index.js';
+import { archiveRuleBreaks } from './archive-path.js';
 import { listArchive } from './read-archive.js';
 import { octalMode } from './tar-stream.js';
-import { MANIFEST_FILE, SUMS_FILE, type ArchiveRecord, type ReleaseManifest } from './types.js';
+import {
+  MANIFEST_FILE,
+  OUTPUT_MARKER,
+  SUMS_FILE,
+  type ArchiveRecord,
+  type ReleaseManifest,
+} from './types.js';
 
 export interface VerifyReport {
   dir: string;
@@ -43,6 +50,12 @@ function parseManifest(text: string, problems: string[]): ReleaseManifest | unde
   }
 }
 
+function limit(name: string, lines: string[], what: string): string[] {
+  if (lines.length <= MAX_ENTRY_PROBLEMS) return lines;
+  const rest = lines.length - MAX_ENTRY_PROBLEMS;
+  return [...lines.slice(0, MAX_ENTRY_PROBLEMS), `${name}: ... and ${rest} more ${what}`];
+}
+
 async function checkEntries(file: string, record: ArchiveRecord, epoch: number): Promise<string[]> {
   const name = record.name;
   let listed;
@@ -51,6 +64,14 @@ async function checkEntries(file: string, record: ArchiveRecord, epoch: number):
   } catch (e) {
     return [`${name}: cannot be read as a tar.gz (${errorMessage(e)})`];
   }
+  // A member that breaks the archive rules refuses the whole archive, whatever the manifest says.
+  const breaks = archiveRuleBreaks(listed);
+  if (breaks.length > 0)
+    return limit(
+      name,
+      breaks.map((b) => `${name}: member ${JSON.stringify(b.path)} ${b.rule}`),
+      'refused members',
+    );
   const out: string[] = [];
   const want = new Map(record.entries.map((e) => [e.path, e]));
   const seen = new Set<string>();
@@ -76,11 +97,7 @@ async function checkEntries(file: string, record: ArchiveRecord, epoch: number):
   for (const e of record.entries) {
     if (!seen.has(e.path)) out.push(`${name}: "${e.path}" is in the manifest but not in the archive`);
   }
-  if (out.length > MAX_ENTRY_PROBLEMS) {
-    const rest = out.length - MAX_ENTRY_PROBLEMS;
-    return [...out.slice(0, MAX_ENTRY_PROBLEMS), `${name}: ... and ${rest} more entry mismatches`];
-  }
-  return out;
+  return limit(name, out, 'entry mismatches');
 }
 
 export async function verifyDist(dir: string): Promise<VerifyReport> {
@@ -130,7 +147,8 @@ export async function verifyDist(dir: string): Promise<VerifyReport> {
       else verified.push(s.name);
     }
     for (const name of (await readdir(dir)).sort()) {
-      if (name !== SUMS_FILE && !listedSums.has(name))
+      // The marker proves the directory is krel's output; it is not part of the release.
+      if (name !== SUMS_FILE && name !== OUTPUT_MARKER && !listedSums.has(name))
         problems.push(`${name}: present but not listed in ${SUMS_FILE}`);
     }
   }

@@ -14,17 +14,16 @@ async function defaultDir(ctx: CommandContext): Promise<string> {
   }
 }
 
-/** Verify DIR; every mismatch becomes one line of a RefusedError (exit 3). */
+/** Verify DIR; every mismatch becomes one line of a RefusedError (exit 3); a single one is the message. */
 export async function verifyOrRefuse(ctx: CommandContext, dir: string, json: boolean): Promise<void> {
   const report = await verifyDist(dir);
   if (json) ctx.printJson(report);
-  const n = report.problems.length;
-  if (n > 0) {
+  const [first, ...more] = report.problems;
+  if (first !== undefined && more.length === 0) throw new RefusedError(`${dir}: ${first}`);
+  if (first !== undefined) {
     throw new RefusedError(
-      `${dir}: ${n} mismatch${n === 1 ? '' : 'es'} against SHA256SUMS/release-manifest.json`,
-      {
-        details: report.problems,
-      },
+      `${dir}: ${report.problems.length} mismatches against SHA256SUMS/release-manifest.json`,
+      { details: report.problems },
     );
   }
   ctx.logger.info(`verified ${report.verified.length} files in ${dir}: all match`);
