@@ -5,6 +5,7 @@
  */
 import { ApplyError, KrelError, UsageError } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
+import { digestOf } from './layout.js';
 import type { ImageTarget } from './target.js';
 import { MEDIA, type Descriptor, type ImageIndex, type ImageManifest, type RawManifest } from './types.js';
 
@@ -20,7 +21,16 @@ interface BlobAction {
 export type CopyAction =
   | ({ kind: 'copy-blob' } & BlobAction)
   | ({ kind: 'mount-blob' } & BlobAction)
-  | { kind: 'put-manifest'; from: string; repo: string; tag: string; digest: string; mediaType: string };
+  | {
+      kind: 'put-manifest';
+      from: string;
+      repo: string;
+      tag: string;
+      digest: string;
+      mediaType: string;
+      /** Docker schema 2 in the source, converted to OCI (an image layout holds OCI manifests only). */
+      converted?: { from: string };
+    };
 
 export interface CopyRequest {
   /** Repository and tag (or digest) in the source. */
@@ -63,6 +73,30 @@ export async function resolveImage(source: ImageTarget, repo: string, ref: strin
   return { manifest: { ...m, mediaType }, blobs: [parsed.config, ...parsed.layers] };
 }
 
+const OCI_TYPES: Readonly<Record<string, string>> = {
+  [MEDIA.dockerConfig]: MEDIA.config,
+  [MEDIA.dockerLayerGzip]: MEDIA.layerGzip,
+};
+
+/** A Docker schema 2 manifest as the equivalent OCI manifest (same config and layer blobs). */
+export function toOci(m: RawManifest): RawManifest {
+  if (m.mediaType !== MEDIA.dockerManifest) return m;
+  const d = JSON.parse(m.bytes.toString('utf8')) as ImageManifest;
+  const desc = (x: Descriptor): Descriptor => ({
+    mediaType: OCI_TYPES[x.mediaType] ?? x.mediaType,
+    digest: x.digest,
+    size: x.size,
+  });
+  const oci: ImageManifest = {
+    schemaVersion: 2,
+    mediaType: MEDIA.manifest,
+    config: desc(d.config),
+    layers: d.layers.map(desc),
+  };
+  const bytes = Buffer.from(JSON.stringify(oci));
+  return { bytes, mediaType: MEDIA.manifest, digest: digestOf(bytes) };
+}
+
 export async function planCopy(
   source: ImageTarget,
   dest: ImageTarget,
@@ -88,14 +122,16 @@ export async function planCopy(
           placed.set(b.digest, to.repo);
         }
       }
+      const m = dest.ociOnly ? toOci(image.manifest) : image.manifest;
       for (const tag of to.tags)
         actions.push({
           kind: 'put-manifest',
           from: req.from,
           repo: to.repo,
           tag,
-          digest: image.manifest.digest,
-          mediaType: image.manifest.mediaType,
+          digest: m.digest,
+          mediaType: m.mediaType,
+          ...(m !== image.manifest ? { converted: { from: image.manifest.digest } } : {}),
         });
     }
   }
@@ -150,10 +186,14 @@ async function applyOne(
       result.sent++;
       return;
     case 'put-manifest': {
-      const m = await source.getManifest(a.from, a.digest);
-      if (m === undefined)
-        throw new ApplyError(`${source.display(a.from)}@${a.digest} vanished while copying`);
-      await dest.putManifest(a.repo, a.tag, { ...m, mediaType: a.mediaType });
+      const digest = a.converted?.from ?? a.digest;
+      const found = await source.getManifest(a.from, digest);
+      if (found === undefined)
+        throw new ApplyError(`${source.display(a.from)}@${digest} vanished while copying`);
+      const m = a.converted !== undefined ? toOci(found) : { ...found, mediaType: a.mediaType };
+      if (m.digest !== a.digest)
+        throw new ApplyError(`${source.display(a.from)}@${digest} changed while copying`);
+      await dest.putManifest(a.repo, a.tag, m);
       result.tagged.push(`${dest.display(a.repo)}:${a.tag}`);
       logger.info(`${dest.display(a.repo)}:${a.tag} -> ${a.digest}`);
       return;

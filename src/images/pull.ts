@@ -11,6 +11,8 @@ import { PLAN_VERSION, type Plan } from './types.js';
 export interface PullPlan extends Plan<'images-pull', CopyAction> {
   source: string;
   ref: string;
+  /** The manifest in the source, and as stored locally (differs when a Docker manifest became OCI). */
+  sourceDigest: string;
   digest: string;
 }
 
@@ -34,7 +36,8 @@ export async function planPull(
     kind: 'images-pull',
     source: `${source.display(pull.repo)}${isDigest(pull.ref) ? '@' : ':'}${pull.ref}`,
     ref: `${local.repo}:${local.tag}`,
-    digest: images.get(req)!.manifest.digest,
+    sourceDigest: images.get(req)!.manifest.digest,
+    digest: actions.find((a) => a.kind === 'put-manifest')!.digest,
     actions,
   };
 }

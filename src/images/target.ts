@@ -15,6 +15,8 @@ import type { RawManifest } from './types.js';
 export interface ImageTarget {
   /** For messages, e.g. "127.0.0.1:5000/kontainapp" or "oci:/path". */
   readonly description: string;
+  /** Holds OCI manifests only (an image layout): Docker schema 2 manifests are converted on the way in. */
+  readonly ociOnly: boolean;
   /** Full name of a repository for messages and plans: "127.0.0.1:5000/kontainapp/runenv-python". */
   display(repo: string): string;
   /** The repository an image name takes here (namespace applied). */
@@ -31,6 +33,7 @@ export interface ImageTarget {
 }
 
 export class LayoutTarget implements ImageTarget {
+  readonly ociOnly = true;
   constructor(
     readonly layout: ImageLayout,
     readonly description: string,
@@ -83,6 +86,7 @@ export class LayoutTarget implements ImageTarget {
 }
 
 export class RegistryTarget implements ImageTarget {
+  readonly ociOnly = false;
   constructor(
     readonly client: RegistryClient,
     readonly spec: RegistrySpec & { kind: 'registry' },

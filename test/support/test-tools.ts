@@ -12,6 +12,10 @@ export const TEST_TOOLS: Readonly<Record<string, string>> = {
   // the guide run over the test sshd uses sudo and curl
   sudo: 'sudo',
   curl: 'curl',
+  // container images: a registry, its htpasswd, and an independent client
+  'docker-registry': 'docker-registry',
+  htpasswd: 'apache2-utils',
+  skopeo: 'skopeo',
   // VM validation
   'qemu-system-x86_64': 'qemu-system-x86',
   'qemu-img': 'qemu-utils',
