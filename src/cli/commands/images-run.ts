@@ -84,7 +84,8 @@ export async function runImagesBuild(
   const root = storeRoot(ctx, flags, config);
   const { commit } = await resolveCommit(flags.commit, ctx.env, config.dir);
   const { epoch } = await resolveSourceDate(ctx.env, config.dir);
-  const store = ctx.globals.dryRun ? new ImageLayout(root) : await ImageLayout.open(root, true);
+  // Planned read-only: a store that does not exist yet is created only to apply.
+  const store = new ImageLayout(root);
   const openRegistry = opener(ctx, flags, false);
   const plan = await planBuild({
     config,
@@ -97,7 +98,7 @@ export async function runImagesBuild(
   });
   if (ctx.globals.dryRun) return show(ctx, buildPlanJson(plan), formatBuildPlan(plan));
   const images = await applyBuild(plan, {
-    store,
+    store: await ImageLayout.open(root, true),
     epoch,
     logger: ctx.logger,
     openRegistry,

@@ -35,11 +35,11 @@ export function imagesCommand(): Command {
       'after',
       `
 Images are krel.json "images", built in order into the local store (an OCI image layout) as
-kontain/NAME[-PLATFORM]:VERSION. REG is HOST[:PORT]/NAMESPACE (e.g. docker.io/kontainapp) or oci:PATH.
-  build [NAME...]                 build (or use when already in the store) each image
-  push --registry REG [NAME...]   push as REPO:latest and REPO:<commit> to its repository and each alias
-  pull REF [--as kontain/N:V]     pull REF into the store under a kontain/ name, no registry name kept
-  cleanup --registry REG --tag T  remove tag T from every image repository; other tags stay
+kontain/NAME[-PLATFORM]:VERSION (no platform: no suffix). REG is HOST[:PORT]/NAMESPACE (e.g.
+docker.io/kontainapp) or oci:PATH. push sends each image as REPO:latest and REPO:<commit> (or only --tag T)
+to its repository and every alias, mounting blobs instead of sending them twice; cleanup re-points T at a
+throwaway manifest and deletes only that, so other tags of the image stay. Nothing local carries a
+registry name: pull stores REF as kontain/<last part of REPO>:<tag> (or --as).
 Credentials: KREL_REGISTRY_USER/KREL_REGISTRY_PASSWORD, else REGISTRY_AUTH_FILE, else
 ~/.docker/config.json. --dry-run prints the plan, --json emits it (or the result).
 
