@@ -232,7 +232,8 @@ describe('krel publish to GitHub (emulator)', function () {
     const draft = repoOf(gh).releases.find((x) => x.draft)!;
     expect(draft.assets.find((a) => a.name === 'kontain.tar.gz')?.state).to.equal('uploaded');
     const seen = gh.requests.length;
-    const r = await run(['publish', '--commit', C2]);
+    // The killed run's lease would hold its draft for 15 minutes; a zero lease lets the rerun resume it now.
+    const r = await run(['publish', '--commit', C2], { KREL_DRAFT_LEASE_MS: '0' });
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stderr).to.match(/resuming krel's draft/);
     const again = uploadsOf(gh, seen).map((x) => uploadedName(x.url));
@@ -278,14 +279,15 @@ describe('krel publish to GitHub (emulator)', function () {
     const r = await run(['publish', '--commit', C2]);
     expect(r.code).to.equal(4);
     expect(r.stderr).to.match(
-      /old release \d+ deleted, tag v0.1-test at [0-9a-f]{40}, draft \d+ complete but not published: rerun to finish/,
+      /old release \d+ deleted, draft \d+ complete but not published: rerun to finish/,
     );
     expect(releasesOf(gh, 'v0.1-test')).to.deep.equal([]);
     const draft = repoOf(gh).releases.find((x) => x.draft)!;
     expect(draft.assets.map((a) => a.state)).to.deep.equal(['uploaded', 'uploaded']);
     gh.faults.clear();
     const seen = gh.requests.length;
-    const again = await run(['publish', '--commit', C2]);
+    // The failed run could not release its lease (every update-release failed): a zero lease lets the rerun resume.
+    const again = await run(['publish', '--commit', C2], { KREL_DRAFT_LEASE_MS: '0' });
     expect(again.code, again.stderr).to.equal(0);
     expect(uploadsOf(gh, seen)).to.deep.equal([]);
     const rel = releasesOf(gh, 'v0.1-test');
