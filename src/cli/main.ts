@@ -3,7 +3,7 @@
 import { CommanderError } from 'commander';
 import { InterruptedError, KrelError } from '../errors/index.js';
 import { detectCi, formatAnnotation } from '../log/ci.js';
-import { redact } from '../log/redact.js';
+import { redact, registerEnvSecrets } from '../log/redact.js';
 import { EXIT, exitCodeOf } from './exit-codes.js';
 import { buildProgram } from './program.js';
 import { abortController, installSignalHandlers } from './signals.js';
@@ -25,6 +25,8 @@ function report(e: unknown): void {
 }
 
 async function main(): Promise<number> {
+  // Before anything can fail: the error printer below redacts the environment's secrets too.
+  registerEnvSecrets();
   installSignalHandlers();
   try {
     await buildProgram().parseAsync(process.argv);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { ConfigError, UsageError, errorMessage } from '../errors/index.js';
 import { archiveNameProblem } from './asset-name.js';
+import { repoNameProblem } from './repo-name.js';
 import type { FileEntry, ImageSpec, KrelConfig } from './types.js';
 
 const SCHEMA_URL = new URL('../../src/config/krel.schema.json', import.meta.url);
@@ -66,6 +67,15 @@ function schemaProblems(data: unknown): string[] {
   return unique.length > 0
     ? unique
     : errors.map((e) => `${jsonPath(e.instancePath)}: ${e.message ?? 'invalid'}`);
+}
+
+/** "repo" held to GitHub's owner/name rules (the schema's pattern alone lets "../.." through). */
+function repoProblems(data: unknown): string[] {
+  const repo = (data as { repo?: unknown } | null)?.repo;
+  // What the schema's pattern refuses, it reports itself.
+  if (typeof repo !== 'string' || !/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(repo)) return [];
+  const problem = repoNameProblem(repo);
+  return problem === undefined ? [] : [`repo: ${JSON.stringify(repo)} ${problem}`];
 }
 
 function parseJson(text: string, file: string): unknown {
@@ -211,7 +221,7 @@ export async function loadConfig(file: string): Promise<KrelConfig> {
     throw e;
   }
   const data = parseJson(text, abs);
-  const problems = [...schemaProblems(data), ...archiveProblems(data)];
+  const problems = [...schemaProblems(data), ...archiveProblems(data), ...repoProblems(data)];
   if (problems.length > 0) throw new ConfigError(abs, problems);
   return buildConfig(data as RawConfig, abs);
 }

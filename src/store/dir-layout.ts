@@ -13,7 +13,9 @@
  * Publishing a draft is one rename of `.draft-<id>` to `<tag>`: a release is visible complete or not at all.
  */
 import path from 'node:path';
+import { repoNameProblem } from '../config/repo-name.js';
 import { UsageError } from '../errors/index.js';
+import { tagNameProblem } from '../tag/index.js';
 
 export const META_FILE = '.krel-release.json';
 export const ASSET_META_DIR = '.assets';
@@ -35,13 +37,19 @@ export interface DirLayout {
   tagFile(tag: string): string;
 }
 
+/** A tag as a directory or file name of the store: only a valid git tag name (no "..", no leading "."). */
+function tagPath(dir: string, tag: string): string {
+  const problem = tagNameProblem(tag);
+  if (problem !== undefined)
+    throw new UsageError(`tag ${JSON.stringify(tag)} cannot name a path in the local store: it ${problem}`);
+  return path.join(dir, tag);
+}
+
+/** The layout of `repo` under `root`; the names are checked here too, so no path leaves the root. */
 export function dirLayout(root: string, repo: string): DirLayout {
-  const [owner, name, ...rest] = repo.split('/');
-  if (owner === undefined || name === undefined || owner === '' || name === '' || rest.length > 0) {
-    throw new UsageError(
-      `repository "${repo}" must be owner/name: set "repo" in krel.json or GITHUB_REPOSITORY`,
-    );
-  }
+  const problem = repoNameProblem(repo);
+  if (problem !== undefined) throw new UsageError(`repository ${JSON.stringify(repo)} ${problem}`);
+  const [owner = '', name = ''] = repo.split('/');
   const base = path.join(root, owner, name);
   const download = path.join(base, 'releases', 'download');
   return {
@@ -51,9 +59,13 @@ export function dirLayout(root: string, repo: string): DirLayout {
     base,
     download,
     settingsFile: path.join(base, 'settings.json'),
-    releaseDir: (tag) => path.join(download, tag),
-    draftDir: (id) => path.join(download, DRAFT_PREFIX + id),
-    tagFile: (tag) => path.join(base, 'refs', 'tags', tag),
+    releaseDir: (tag) => tagPath(download, tag),
+    draftDir: (id) => {
+      if (!/^[A-Za-z0-9_-]+$/.test(id))
+        throw new UsageError(`draft id ${JSON.stringify(id)} is not a store id`);
+      return path.join(download, DRAFT_PREFIX + id);
+    },
+    tagFile: (tag) => tagPath(path.join(base, 'refs', 'tags'), tag),
   };
 }
 

@@ -6,6 +6,7 @@
  *            to krel.json in the config)
  */
 import path from 'node:path';
+import { checkRepo } from '../config/repo-name.js';
 import type { KrelConfig } from '../config/types.js';
 import { RefusedError, UsageError } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
@@ -36,12 +37,28 @@ function storeRepo(config: KrelConfig, env: NodeJS.ProcessEnv): string {
   if (repo === undefined || repo === '') {
     throw new UsageError('no repository: set "repo": "owner/name" in krel.json or GITHUB_REPOSITORY');
   }
-  if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(repo)) {
-    throw new UsageError(
-      `repository "${repo}" must be owner/name (from ${config.repo ? 'krel.json' : 'GITHUB_REPOSITORY'})`,
-    );
+  return checkRepo(repo, config.repo !== undefined ? `"repo" in ${config.file}` : 'GITHUB_REPOSITORY');
+}
+
+/** GITHUB_API_URL, else api.github.com: an http(s) URL without credentials, or a UsageError naming it. */
+function githubApiUrl(env: NodeJS.ProcessEnv): string {
+  const value = env.GITHUB_API_URL;
+  if (value === undefined || value === '') return DEFAULT_API_URL;
+  const fix = 'set it to the API root, e.g. https://api.github.com or https://HOST/api/v3';
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    // Not echoed: a value that is no URL may still hold a password.
+    throw new UsageError(`GITHUB_API_URL is not a URL: ${fix}`);
   }
-  return repo;
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new UsageError(`GITHUB_API_URL must be an http or https URL, not ${url.protocol}: ${fix}`);
+  if (url.username !== '' || url.password !== '')
+    throw new UsageError(
+      'GITHUB_API_URL must not hold a user or password (user:password@): put the token in GITHUB_RELEASE_TOKEN or GITHUB_TOKEN',
+    );
+  return value;
 }
 
 function githubToken(env: NodeJS.ProcessEnv): string {
@@ -66,7 +83,7 @@ export function createStore(
   const repo = storeRepo(config, env);
   if (spec.kind === 'dir') return createDirStore({ root: spec.root, repo });
   const [owner = '', name = ''] = repo.split('/');
-  const apiUrl = env.GITHUB_API_URL || DEFAULT_API_URL;
+  const apiUrl = githubApiUrl(env);
   logger.debug(`github ${repo} at ${apiUrl}`);
   const retryBase = msFromEnv(env, 'KREL_RETRY_BASE_MS');
   const spacing = msFromEnv(env, 'KREL_GITHUB_WRITE_SPACING_MS');

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { jsonPath, loadConfig } from '../../src/config/load.js';
 import { ConfigError, UsageError } from '../../src/errors/index.js';
+import { assetNameProblem } from '../../src/config/asset-name.js';
+import { assetNameProblem as storeAssetNameProblem } from '../../src/store/dir-layout.js';
 
 async function write(json: unknown): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'krel-config-'));
@@ -64,6 +66,40 @@ describe('krel.json loading', () => {
     );
   });
 
+  it('refuses archive names GitHub would rename or the store would hide, each with its JSON path', async () => {
+    const bad = [
+      '...tar.gz',
+      '.tar.gz',
+      'a/b.tar.gz',
+      'x..tar.gz',
+      'a\tb.tar.gz',
+      'a b.tar.gz',
+      'kontain.tar.gz.',
+      'k.zip',
+    ];
+    const file = await write({ archives: bad.map((name) => ({ name, files: ['x'] })) });
+    const err = await loadConfig(file).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).to.be.instanceOf(ConfigError);
+    const problems = (err as ConfigError).problems;
+    expect(problems.map((p) => p.split(':')[0])).to.deep.equal(bad.map((_, i) => `archives[${i}].name`));
+    expect(problems[0]).to.equal(
+      'archives[0].name: "...tar.gz" must not start or end with "." (GitHub renames it): rename it',
+    );
+    expect(problems[4]).to.match(/^archives\[4\]\.name: "a\\tb\.tar\.gz" may hold only letters/);
+    expect(problems[7]).to.equal('archives[7].name: "k.zip" must end with ".tar.gz": rename it');
+  });
+
+  it('publish and the local store use the same asset-name rule as krel.json', () => {
+    expect(storeAssetNameProblem).to.equal(assetNameProblem);
+    for (const ok of ['kontain.tar.gz', 'SHA256SUMS', 'release-manifest.json', 'km+1.2-x_y.tar.gz'])
+      expect(assetNameProblem(ok), ok).to.equal(undefined);
+    for (const bad of ['', '.x', 'x.', 'a..b', 'a/b', 'a~b', 'x'.repeat(256)])
+      expect(assetNameProblem(bad), bad).to.be.a('string');
+  });
+
   it('names invalid JSON and a missing file clearly', async () => {
     const file = await write('{ "archives": [ }');
     await loadConfig(file).then(
@@ -79,5 +115,45 @@ describe('krel.json loading', () => {
   it('formats JSON pointers as paths', () => {
     expect(jsonPath('/archives/1/files/0')).to.equal('archives[1].files[0]');
     expect(jsonPath('')).to.equal('(root)');
+  });
+});
+
+describe('krel.json "repo"', () => {
+  const problemsOf = async (repo: string): Promise<readonly string[]> => {
+    const file = await write({ repo, archives: [{ name: 'kontain.tar.gz', files: ['bin'] }] });
+    return loadConfig(file).then(
+      () => [],
+      (e: unknown) => (e as ConfigError).problems,
+    );
+  };
+
+  it('a repo GitHub could not have ("../..", "-a/b", "a_b/c", "a/.", a 40-character owner) is refused naming "repo"', async () => {
+    for (const repo of [
+      '../..',
+      'a/..',
+      'a/.',
+      '-a/b',
+      'a-/b',
+      'a--b/c',
+      'a_b/c',
+      'a.b/c',
+      'a'.repeat(40) + '/b',
+    ]) {
+      const problems = await problemsOf(repo);
+      expect(problems, repo).to.have.length(1);
+      expect(problems[0], repo).to.match(/^repo: /);
+    }
+    expect(await problemsOf('a/' + 'b'.repeat(101))).to.have.length(1);
+  });
+
+  it('a repo GitHub allows loads unchanged', async () => {
+    for (const repo of [
+      'kontainapp/km',
+      'a-b-c/km.rel_1-x',
+      'A1/..x',
+      'a'.repeat(39) + '/' + 'b'.repeat(100),
+    ]) {
+      expect(await problemsOf(repo), repo).to.deep.equal([]);
+    }
   });
 });
