@@ -93,6 +93,24 @@ describe('pack/collect', () => {
     ]);
   });
 
+  it('a file name that is not valid UTF-8 is refused by its bytes, from a directory or a glob; the rest is kept', async () => {
+    fx = makeTree({ 'd/ok': 'x' });
+    execFileSync('sh', ['-c', 'touch "$(printf \'d/caf\\351\')"'], { cwd: fx.source });
+    const r = await collect(fx, [{ name: 'a.tar.gz', files: ['d'] }]);
+    expect(r.problems).to.deep.equal([
+      {
+        kind: 'unsafe',
+        line: 'archives[0].files[0]: the file name "d/caf\\xe9" is not valid UTF-8: rename it or remove it from the tree',
+      },
+    ]);
+    expect(paths(r.archives[0])).to.deep.equal(['d', 'd/ok']);
+    const glob = await collect(fx, [{ name: 'a.tar.gz', files: ['d/*'] }]);
+    expect(glob.problems.map((p) => p.kind)).to.deep.equal(['unsafe']);
+    expect(glob.problems[0]!.line).to.match(
+      /^archives\[0\]\.files\[0\]: the file name "d\/caf.*" is not valid UTF-8/,
+    );
+  });
+
   it('an absolute or ".." archive path ("to") and a "from" leaving the source are refused', async () => {
     fx = makeTree({ f: 'x' });
     const r = await collect(fx, [

@@ -6,7 +6,7 @@ import { RefusedError } from '../../src/errors/index.js';
 import { applyMake, planMake } from '../../src/pack/make.js';
 import { sha256File } from '../../src/checksums/index.js';
 import { FIXED_EPOCH } from '../../src/pack/source-date.js';
-import { MANIFEST_FILE, type ReleaseManifest } from '../../src/pack/types.js';
+import { MANIFEST_FILE, OUTPUT_MARKER, type ReleaseManifest } from '../../src/pack/types.js';
 import { makeTree, SAMPLE, SAMPLE_ARCHIVES, sh, writeConfig, type Fixture } from './fixture.js';
 
 const ENV = { SOURCE_DATE_EPOCH: '1700000000' };
@@ -179,8 +179,47 @@ describe('pack/make', () => {
     let failed: unknown;
     await make(fx, out).catch((e: unknown) => (failed = e));
     expect(failed).to.be.instanceOf(RefusedError);
-    expect(String(failed)).to.match(/was not made by krel/);
+    expect(String(failed)).to.match(/krel did not make it/);
     expect(readdirSync(out)).to.deep.equal(['notes.txt']);
+  });
+
+  it('a directory with a release-manifest.json but without the marker is refused, already at plan time', async () => {
+    const out = path.join(fx.root, 'dist');
+    await make(fx, out);
+    rmSync(path.join(out, OUTPUT_MARKER));
+    writeFileSync(path.join(out, 'notes.txt'), 'mine');
+    const before = bytesOf(out);
+    const config = writeConfig(fx, SAMPLE_ARCHIVES);
+    const failed = await planMake(config, { env: ENV, out }).catch((e: unknown) => e);
+    expect(failed).to.be.instanceOf(RefusedError);
+    expect(String(failed)).to.match(/no \.krel-output marker/);
+    expect(bytesOf(out)).to.deep.equal(before);
+  });
+
+  it('a marker file with other content does not prove krel made the directory', async () => {
+    const out = path.join(fx.root, 'dist');
+    await make(fx, out);
+    writeFileSync(path.join(out, OUTPUT_MARKER), 'made by hand\n');
+    const failed = await make(fx, out).catch((e: unknown) => e);
+    expect(failed).to.be.instanceOf(RefusedError);
+    expect(readFileSync(path.join(out, OUTPUT_MARKER), 'utf8')).to.equal('made by hand\n');
+  });
+
+  it("krel's output holds the marker, and is replaced whole by the next make", async () => {
+    const out = path.join(fx.root, 'dist');
+    await make(fx, out);
+    expect(readdirSync(out)).to.include(OUTPUT_MARKER);
+    rmSync(path.join(out, 'kontain-node.tar.gz')); // missing files do not matter: nothing of the user's is there
+    await make(fx, out);
+    expect(readdirSync(out).sort()).to.deep.equal([
+      OUTPUT_MARKER,
+      'SHA256SUMS',
+      'kontain-node.tar.gz',
+      'kontain-python.tar.gz',
+      'kontain.tar.gz',
+      MANIFEST_FILE,
+    ]);
+    expect(readdirSync(fx.root).filter((n) => n.startsWith('.dist.'))).to.deep.equal([]);
   });
 
   it('an output directory inside the source tree is never packaged into itself', async () => {
