@@ -12,6 +12,7 @@ import {
   type Run,
   coreTree,
   errorLines,
+  makeRelease,
   runScript,
   serveReleases,
   snapshotTree,
@@ -36,14 +37,8 @@ describe('kontain-install.sh: only its own prefix', function () {
     runScript(args, { KONTAIN_RELEASE_URL: releases.releaseUrl, KONTAIN_PREFIX: prefix });
 
   /** Release `tag` with kontain.tar.gz made from a core tree after `edit`, and optional payload archives. */
-  const release = (tag: string, edit: (tree: string) => string[] = () => [], payloads: Record<string, string> = {}) => {
-    const dir = releases.releaseDir(tag);
-    const tree = coreTree(path.join(work, 'trees', tag));
-    const extra = edit(tree);
-    tarGz(tree, path.join(dir, 'kontain.tar.gz'), ['bin', 'tests', ...extra]);
-    for (const [name, file] of Object.entries(payloads)) writeFileSync(path.join(dir, name), readFileSync(file));
-    writeSums(dir, ['kontain.tar.gz', ...Object.keys(payloads)]);
-  };
+  const release = (tag: string, edit: (tree: string) => string[] = () => [], payloads: Record<string, string> = {}) =>
+    makeRelease(releases.releaseDir(tag), path.join(work, 'trees', tag), { edit, payloads });
 
   /** A payload archive: payloads/python/{bin/python3.km,lib/*} plus whatever `edit` adds (members it returns). */
   const payload = (name: string, edit: (tree: string) => string[] = () => [], extraTar: string[] = []): string => {

@@ -89,7 +89,7 @@ describe('km-releases/kontain-install.sh', function () {
         KONTAIN_PREFIX: p,
         KONTAIN_RELEASE_URL: `http://127.0.0.1:${tampered.port}/kontainapp/km/releases/download`,
       });
-      expect(r.code).to.equal(1);
+      expect(r.code).to.equal(3);
       expect(r.stderr).to.match(/error: checksum mismatch for kontain\.tar\.gz: SHA256SUMS says [0-9a-f]{64}, the download is [0-9a-f]{64}; refusing to install/);
       expect(existsSync(path.join(p, 'bin/km')), 'the previous install is untouched').to.equal(true);
     } finally {
@@ -101,8 +101,10 @@ describe('km-releases/kontain-install.sh', function () {
     const p = prefix('missing');
     mkdirSync(path.dirname(p), { recursive: true });
     const r = await runScript(['v9.9.9'], { ...env, KONTAIN_PREFIX: p });
-    expect(r.code).to.equal(1);
-    expect(r.stderr).to.match(/error: download failed: http:\/\/127\.0\.0\.1:\d+\/kontainapp\/km\/releases\/download\/v9\.9\.9\/SHA256SUMS/);
+    expect(r.code).to.equal(13);
+    expect(r.stderr).to.match(
+      /error: release v9\.9\.9 has no kontain\.tar\.gz: http:\/\/127\.0\.0\.1:\d+\/kontainapp\/km\/releases\/download\/v9\.9\.9\/kontain\.tar\.gz not found/,
+    );
     expect(existsSync(path.join(p, 'bin'))).to.equal(false);
   });
 
@@ -111,7 +113,7 @@ describe('km-releases/kontain-install.sh', function () {
     mkdirSync(parent, { mode: 0o755 });
     const p = path.join(parent, 'kontain');
     const r = await runScript([TAG], { ...env, KONTAIN_PREFIX: p }, 65534);
-    expect(r.code).to.equal(1);
+    expect(r.code).to.equal(10);
     expect(r.stderr).to.include(
       `${p} is not writable by nobody. Fix: sudo mkdir -p ${p} && sudo chown $(id -u):$(id -g) ${p} (or run this script with sudo)`,
     );
@@ -119,10 +121,10 @@ describe('km-releases/kontain-install.sh', function () {
 
   it('an invalid tag and an unknown option are refused', async () => {
     const bad = await runScript(['latest; rm -rf /'], { ...env, KONTAIN_PREFIX: prefix('bad') });
-    expect(bad.code).to.equal(1);
+    expect(bad.code).to.equal(2);
     expect(bad.stderr).to.match(/invalid release tag/);
     const opt = await runScript(['-x'], env);
-    expect(opt.code).to.equal(1);
+    expect(opt.code).to.equal(2);
     expect(opt.stderr).to.match(/unknown option -x/);
   });
 
@@ -131,7 +133,7 @@ describe('km-releases/kontain-install.sh', function () {
     mkdirSync(bin);
     writeFileSync(path.join(bin, 'uname'), '#!/bin/sh\necho Darwin\n', { mode: 0o755 });
     const r = await runScript([TAG], { ...env, PATH: `${bin}:${process.env.PATH ?? ''}`, KONTAIN_PREFIX: prefix('mac') });
-    expect(r.code).to.equal(1);
+    expect(r.code).to.equal(3);
     expect(r.stderr).to.match(/Kontain runs on Linux only \(this system is Darwin\)/);
   });
 });

@@ -13,6 +13,7 @@ import {
   readFileSync,
   readdirSync,
   readlinkSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import os from 'node:os';
@@ -74,6 +75,38 @@ export const sha256 = (file: string): string => createHash('sha256').update(read
 export function writeSums(releaseDir: string, names: string[]): void {
   const lines = names.map((n) => `${sha256(path.join(releaseDir, n))}  ${n}\n`);
   writeFileSync(path.join(releaseDir, 'SHA256SUMS'), lines.join(''));
+}
+
+/**
+ * A release in `dir`: kontain.tar.gz made from a core tree (built in `treeDir`, changed by `edit`, which
+ * returns extra top-level members), the given payload files copied in, and SHA256SUMS unless `sums` is false.
+ */
+export function makeRelease(
+  dir: string,
+  treeDir: string,
+  opts: { edit?: (tree: string) => string[]; payloads?: Record<string, string>; sums?: boolean } = {},
+): void {
+  mkdirSync(dir, { recursive: true });
+  const tree = coreTree(treeDir);
+  const extra = opts.edit?.(tree) ?? [];
+  tarGz(tree, path.join(dir, 'kontain.tar.gz'), ['bin', 'tests', ...extra]);
+  const payloads = opts.payloads ?? {};
+  for (const [name, file] of Object.entries(payloads))
+    writeFileSync(path.join(dir, name), readFileSync(file));
+  if (opts.sums !== false) writeSums(dir, ['kontain.tar.gz', ...Object.keys(payloads)]);
+}
+
+/** A directory for PATH holding every command of the current PATH except `without` (as links). */
+export function pathWithout(dir: string, without: string[]): string {
+  mkdirSync(dir, { recursive: true });
+  for (const from of (process.env.PATH ?? '').split(':')) {
+    if (from === '' || !existsSync(from)) continue;
+    for (const name of readdirSync(from)) {
+      if (without.includes(name) || existsSync(path.join(dir, name))) continue;
+      symlinkSync(path.join(from, name), path.join(dir, name));
+    }
+  }
+  return dir;
 }
 
 export interface ReleaseServer {
