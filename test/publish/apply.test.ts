@@ -6,10 +6,11 @@ import { expect } from 'chai';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { ApplyError } from '../../src/errors/index.js';
+import { ApplyError, RefusedError } from '../../src/errors/index.js';
 import { Logger } from '../../src/log/logger.js';
 import { applyPublishPlan } from '../../src/publish/apply.js';
 import { gatherPublishFacts } from '../../src/publish/facts.js';
+import { parseLease } from '../../src/publish/marker.js';
 import { buildPublishPlan } from '../../src/publish/plan.js';
 import { loadConfig } from '../../src/config/load.js';
 import { createDirStore } from '../../src/store/dir-store.js';
@@ -32,9 +33,14 @@ describe('publish executor (local store, injected faults)', () => {
   });
   afterEach(() => p.cleanup());
 
-  async function planFor(store: ReleaseStore) {
+  async function planFor(store: ReleaseStore, env: NodeJS.ProcessEnv = {}) {
     const config = await loadConfig(p.config);
-    const facts = await gatherPublishFacts({ config, env: { RELEASE_TAG: 'v0.1-test' }, store, logger });
+    const facts = await gatherPublishFacts({
+      config,
+      env: { RELEASE_TAG: 'v0.1-test', ...env },
+      store,
+      logger,
+    });
     return buildPublishPlan(facts);
   }
 
@@ -109,5 +115,59 @@ describe('publish executor (local store, injected faults)', () => {
     expect((err as Error).message).to.match(
       /^published file:.*but kontain.tar.gz at .* does not download correctly/,
     );
+  });
+
+  it("a run that finds another run's release published at its recheck stands down (exit 3), deleting only its own draft", async () => {
+    const store = createDirStore({ root, repo: 'kontainapp/km' });
+    const plan = await planFor(store);
+    // Another run publishes first, after this run's plan was made.
+    const other = await store.createDraft({
+      tag: 'x',
+      commit: p.commits[0],
+      name: 'v0.1-test',
+      body: '',
+      prerelease: true,
+    });
+    await store.publish(other, { tag: 'v0.1-test', prerelease: true, makeLatest: 'false' });
+    let err: unknown;
+    await run(store, plan).catch((e: unknown) => (err = e));
+    expect(err).to.be.instanceOf(RefusedError);
+    expect((err as Error).message).to.match(
+      /^another run published v0.1-test first \(.* at [0-9a-f]{40}\): this run stood down \(the draft \S+ was deleted; nothing of the other run was touched\)$/,
+    );
+    const all = await store.listReleases();
+    expect(all.map((r) => [r.id, r.draft])).to.deep.equal([[other.id, false]]);
+  });
+
+  it('a publish that fails after the old release is deleted releases its lease: a rerun resumes the draft at once', async () => {
+    const real = createDirStore({ root, repo: 'kontainapp/km' });
+    const failing = around(real, { publish: () => Promise.reject(new Error('store down')) });
+    let err: unknown;
+    await run(failing, await planFor(failing)).catch((e: unknown) => (err = e));
+    expect((err as Error).message).to.match(/complete but not published: rerun to finish/);
+    const left = (await real.listReleases())[0]!;
+    expect(parseLease(left.body)?.released).to.equal(true);
+    const again = await planFor(real);
+    expect(again.steps).to.deep.include({ kind: 'resume-draft', releaseId: left.id });
+    const result = await run(real, again);
+    expect(result.id).to.equal(left.id);
+  });
+
+  it("while uploads run, a heartbeat refreshes the draft's lease every third of the lease", async () => {
+    const real = createDirStore({ root, repo: 'kontainapp/km' });
+    const beats: string[] = [];
+    const store = around(real, {
+      updateBody: async (r, body) => {
+        beats.push(parseLease(body)!.beat);
+        await real.updateBody(r, body);
+      },
+      uploadAsset: async (r, req) => {
+        await new Promise((resolve) => setTimeout(resolve, 3500));
+        return real.uploadAsset(r, req);
+      },
+    });
+    await run(store, await planFor(store, { KREL_DRAFT_LEASE_MS: '3000' }));
+    expect(beats.length).to.be.greaterThanOrEqual(2);
+    expect(new Set(beats).size).to.equal(beats.length);
   });
 });
