@@ -1,7 +1,7 @@
 /** `krel verify [DIR]`: re-hash a made release directory against its SHA256SUMS and release-manifest.json. */
 import path from 'node:path';
 import { ConfigError, RefusedError } from '../../errors/index.js';
-import { verifyDist } from '../../pack/index.js';
+import { limitYoungGenerationGrowth, verifyDist } from '../../pack/index.js';
 import type { CommandContext } from '../context.js';
 
 /** krel.json's "out"; ./dist when there is no krel.json. A krel.json that is invalid is reported, not ignored. */
@@ -30,6 +30,8 @@ export async function verifyOrRefuse(ctx: CommandContext, dir: string, json: boo
 }
 
 export async function runVerify(ctx: CommandContext, dirArg: string | undefined): Promise<void> {
+  // Verify streams every member through short-lived buffers, as make does.
+  limitYoungGenerationGrowth();
   const dir = dirArg !== undefined ? path.resolve(ctx.cwd, dirArg) : await defaultDir(ctx);
   await verifyOrRefuse(ctx, dir, ctx.globals.json);
 }
