@@ -103,7 +103,8 @@ describe('concurrent publishes of one replace tag', function () {
   this.timeout(60_000);
   const projects: Project[] = [];
 
-  before(() => {
+  before(function () {
+    this.timeout(300_000);
     buildCli();
     for (let i = 0; i < 3; i++) projects.push(makeProject({ store: 'github', uploadConcurrency: 2 }));
   });
