@@ -20,9 +20,9 @@ written. Archives are byte-reproducible: entries sorted, owner 0/0, modes 0755/0
 mtime from SOURCE_DATE_EPOCH, else the HEAD commit time, else 1980-01-01.
 --dry-run prints the plan; --json prints the release manifest (or the plan) on stdout.
 
-Exit codes: 0 made (or planned); 2 bad krel.json or missing inputs; 3 an unsafe input (symlink leaving the
-tree, fifo/socket/device), an output directory krel did not make, or --verify found a mismatch;
-4 the build command failed.`,
+Exit codes: 0 made (or planned); 2 bad krel.json, missing inputs, or a path krel cannot use (too long,
+unreadable, below a file); 3 an unsafe input (symlink leaving the tree, fifo/socket/device, a name that is not
+UTF-8), an output directory krel cannot prove it made, or --verify found a mismatch; 4 the build command failed.`,
     )
     .action(async (flags: MakeFlags, cmd: Command) => {
       const { runMake } = await import('./make-run.js');
