@@ -4,6 +4,7 @@
  * In a layout, repository + tag become the ref name "REPO:TAG"; blobs are shared, so every blob present
  * in the layout is present "in" every repository of it.
  */
+import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { ApplyError } from '../errors/index.js';
 import { ImageLayout } from './layout.js';
@@ -139,8 +140,7 @@ const CHUNK_BYTES = 16 * 1024 * 1024;
 
 export async function openTarget(spec: RegistrySpec, o: OpenTargetOptions): Promise<ImageTarget> {
   if (spec.kind === 'layout') {
-    const { resolve } = await import('node:path');
-    const root = resolve(o.cwd, spec.path);
+    const root = path.resolve(o.cwd, spec.path);
     return new LayoutTarget(await ImageLayout.open(root, o.create), `oci:${root}`);
   }
   const credentials = await findCredentials(spec.host, o.env);
