@@ -195,6 +195,17 @@ describe('krel verify: an archive and manifest rewritten consistently are held t
     expect(r.code).to.equal(0);
   });
 
+  it('an archive gzipped twice is refused as unreadable (exit 3), not inflated a second time', async () => {
+    const archive = path.join(dist, NODE);
+    sh(`gzip -c ${archive} > ${archive}.2 && mv ${archive}.2 ${archive}`);
+    await resum(dist, NODE);
+    const r = await runKrel(['verify', dist]);
+    expect(r.stderr).to.equal(
+      `krel: ${dist}: ${NODE}: cannot be read as a tar.gz (it holds a second gzip layer)\n`,
+    );
+    expect(r.code).to.equal(3);
+  });
+
   for (const h of REFUSED) {
     it(`${h.what} is refused with exit 3 and one line naming the member and the rule`, async () => {
       await swapIn(h.setup, h.tarArgs);
