@@ -116,6 +116,44 @@ describe('krel images with a docker registry and skopeo', function () {
     expect(local.Labels['org.opencontainers.image.revision']).to.equal(p.commit);
   });
 
+  it('a blob larger than KREL_REGISTRY_CHUNK_BYTES goes up in PATCH chunks and arrives whole', async () => {
+    const r = await p.krel(['images', 'push', '--registry', `${reg.host}/chunked`, '--plain-http'], {
+      ...env,
+      KREL_REGISTRY_CHUNK_BYTES: '256',
+    });
+    expect(r.code, r.stderr).to.equal(0);
+    const local = JSON.parse(
+      execFileSync('skopeo', ['inspect', `oci:${p.store}:kontain/runenv-python:latest`], {
+        encoding: 'utf8',
+      }),
+    ) as Inspect;
+    const layer = local.Layers[0]!;
+    const patches = reg
+      .requests()
+      .filter((l) => /^PATCH \/v2\/chunked\/runenv-python\/blobs\/uploads\//.test(l));
+    expect(patches.length).to.be.at.least(2);
+    reg.skopeo([
+      'copy',
+      `docker://${reg.host}/chunked/runenv-python:latest`,
+      `oci:${path.join(p.root, 'chunked')}:x`,
+    ]);
+    const copied = JSON.parse(
+      execFileSync('skopeo', ['inspect', `oci:${path.join(p.root, 'chunked')}:x`], { encoding: 'utf8' }),
+    ) as Inspect;
+    expect(copied.Layers).to.deep.equal([layer]);
+  });
+
+  it('push --registry oci:PATH writes an image layout skopeo reads as oci:PATH:REPO:TAG', async () => {
+    const out = path.join(p.root, 'pushed-layout');
+    const r = await p.krel(['images', 'push', '--registry', `oci:${out}`, '--tag', 'CI-9']);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(refNames(out)).to.deep.equal(['runenv-python-3.7:CI-9', 'runenv-python:CI-9']);
+    const a = JSON.parse(
+      execFileSync('skopeo', ['inspect', `oci:${out}:runenv-python-3.7:CI-9`], { encoding: 'utf8' }),
+    ) as Inspect;
+    expect(a.Labels['org.opencontainers.image.revision']).to.equal(p.commit);
+  });
+
   it('a wrong password is refused in one line, exit 3, and no credential is printed', async () => {
     const bad = path.join(p.root, 'bad-auth.json');
     writeFileSync(
