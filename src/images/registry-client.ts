@@ -181,7 +181,7 @@ export class RegistryClient {
   }
 
   /** Retry an idempotent piece of work on network errors and 5xx/429 answers. */
-  private async retrying<T>(what: string, work: () => Promise<T>): Promise<T> {
+  private async retrying<T>(work: () => Promise<T>): Promise<T> {
     const attempts = this.opts.attempts ?? 3;
     for (let i = 1; ; i++) {
       try {
@@ -193,13 +193,12 @@ export class RegistryClient {
             : e instanceof RefusedError && /unreachable \((ECONNRESET|ETIMEDOUT|EPIPE)/.test(e.message);
         if (!transient || i >= attempts || this.opts.signal?.aborted === true) throw e;
         await new Promise((r) => setTimeout(r, (this.opts.retryBaseMs ?? 250) * 2 ** (i - 1)));
-        void what;
       }
     }
   }
 
   async hasBlob(repo: string, digest: string): Promise<boolean> {
-    const res = await this.retrying('HEAD', () =>
+    const res = await this.retrying(() =>
       this.request('HEAD', `/v2/${repo}/blobs/${digest}`, { ok: [200, 404] }),
     );
     return res.statusCode === 200;
@@ -228,7 +227,7 @@ export class RegistryClient {
 
   /** Upload a blob: one PUT when it fits a chunk, else PATCH chunks then PUT. Each attempt starts afresh. */
   async putBlob(repo: string, digest: string, size: number, open: () => Promise<Readable>): Promise<void> {
-    await this.retrying('upload', async () => {
+    await this.retrying(async () => {
       const start = await this.request('POST', `/v2/${repo}/blobs/uploads/`, { ok: [202] });
       let loc = this.resolveLocation(start.headers.location ?? '');
       if (size <= this.opts.chunkBytes) {
@@ -276,7 +275,7 @@ export class RegistryClient {
 
   /** The manifest `ref` (tag or digest) of repo, or undefined when there is none. */
   async getManifest(repo: string, ref: string): Promise<RawManifest | undefined> {
-    const res = await this.retrying('GET', () =>
+    const res = await this.retrying(() =>
       this.request('GET', `/v2/${repo}/manifests/${ref}`, {
         headers: { accept: MANIFEST_ACCEPT },
         ok: [200, 404],
@@ -293,7 +292,7 @@ export class RegistryClient {
   }
 
   async putManifest(repo: string, tag: string, m: RawManifest): Promise<void> {
-    const res = await this.retrying('PUT', () =>
+    const res = await this.retrying(() =>
       this.request('PUT', `/v2/${repo}/manifests/${tag}`, {
         headers: { 'content-type': m.mediaType },
         body: () => m.bytes,
