@@ -95,8 +95,8 @@ export async function startRegistry(user = 'krel-ci', password = 'pa55-w0rd-regi
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (log += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (log += d));
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (log += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (log += d));
   await waitReady(port, child, () => log);
   const ACCESS = /"([A-Z]+) (\S+) HTTP\/[\d.]+" (\d{3})/;
   return {
