@@ -3,6 +3,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import { redact } from '../log/redact.js';
 import { COMMANDS } from './commands/index.js';
 
 const VERSION = (
@@ -19,7 +20,7 @@ export function buildProgram(): Command {
     .addOption(new Option('-c, --config <file>', 'path to krel.json').env('KREL_CONFIG'))
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput(OUTPUT);
   program.addHelpText(
     'after',
     `
@@ -30,8 +31,17 @@ Exit codes:
   );
   for (const make of COMMANDS) {
     const cmd = make();
-    cmd.exitOverride();
+    inheritSettings(cmd);
     program.addCommand(cmd);
   }
   return program;
+}
+
+/** commander's own messages (unknown option, missing argument) may echo a value that holds a secret. */
+const OUTPUT = { writeErr: (s: string) => void process.stderr.write(redact(s)) };
+
+/** addCommand copies no settings: each command and its subcommands exit through main.ts and print redacted. */
+function inheritSettings(cmd: Command): void {
+  cmd.exitOverride().configureOutput(OUTPUT);
+  for (const sub of cmd.commands) inheritSettings(sub);
 }
