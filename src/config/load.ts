@@ -7,9 +7,13 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { ConfigError, UsageError, errorMessage } from '../errors/index.js';
-import { archiveNameProblem } from './asset-name.js';
+import { archiveNameProblem, assetNameProblem } from './asset-name.js';
 import { repoNameProblem } from './repo-name.js';
-import type { FileEntry, ImageSpec, KrelConfig } from './types.js';
+import { DEFAULT_PREFIX, type FileEntry, type ImageSpec, type KrelConfig } from './types.js';
+
+/** Files krel writes next to the archives (src/pack owns them; config sits below pack, so named here too). */
+const SUMS_NAME = 'SHA256SUMS';
+const MANIFEST_NAME = 'release-manifest.json';
 
 const SCHEMA_URL = new URL('../../src/config/krel.schema.json', import.meta.url);
 
@@ -86,11 +90,17 @@ function parseJson(text: string, file: string): unknown {
   }
 }
 
-function toEntry(raw: string | { from: string; to?: string; mode?: string }): FileEntry {
+type RawFileEntry =
+  string | { from: string; to?: string; mode?: string; exclude?: string[]; source?: string };
+
+/** A file entry with its mode parsed and its own "source" resolved against `dir` (krel.json's directory). */
+function toEntry(raw: RawFileEntry, dir: string): FileEntry {
   if (typeof raw === 'string') return { from: raw };
   const entry: FileEntry = { from: raw.from };
   if (raw.to !== undefined) entry.to = raw.to;
   if (raw.mode !== undefined) entry.mode = parseInt(raw.mode, 8);
+  if (raw.exclude !== undefined) entry.exclude = raw.exclude;
+  if (raw.source !== undefined) entry.source = path.resolve(dir, raw.source);
   return entry;
 }
 
@@ -99,11 +109,14 @@ interface RawConfig {
   source?: string;
   build?: string;
   out?: string;
+  prefix?: string;
   archives: {
     name: string;
     description?: string;
-    files: (string | { from: string; to?: string; mode?: string })[];
+    prefix?: string;
+    files: RawFileEntry[];
   }[];
+  assets?: { name: string; from: string; mode?: string }[];
   release?: {
     store?: string;
     replace?: string[];
@@ -123,7 +136,7 @@ type RawImage = Omit<Partial<ImageSpec>, 'files'> & {
 };
 
 /** krel.json "images" with defaults applied; names must be unique and each image needs files or a base. */
-function buildImages(raw: readonly RawImage[], problems: string[]): ImageSpec[] {
+function buildImages(raw: readonly RawImage[], problems: string[], dir: string): ImageSpec[] {
   const seen = new Set<string>();
   return raw.map((im, i) => {
     const local = im.platform === undefined ? im.name : `${im.name}-${im.platform}`;
@@ -134,7 +147,7 @@ function buildImages(raw: readonly RawImage[], problems: string[]): ImageSpec[] 
     const spec: ImageSpec = {
       name: im.name,
       version: im.version ?? 'latest',
-      files: (im.files ?? []).map(toEntry),
+      files: (im.files ?? []).map((f) => toEntry(f, dir)),
       aliases: im.aliases ?? [],
       args: im.args ?? {},
       env: im.env ?? {},
@@ -146,21 +159,32 @@ function buildImages(raw: readonly RawImage[], problems: string[]): ImageSpec[] 
   });
 }
 
-/** Archive names krel or GitHub would refuse later, and names used twice; read from JSON not yet validated. */
+const RESERVED_NAMES = [SUMS_NAME, MANIFEST_NAME];
+
+/**
+ * Archive and asset names krel or GitHub would refuse later, and names used twice (an asset may not take an
+ * archive's name, nor SHA256SUMS or release-manifest.json); read from JSON not yet validated.
+ */
 function archiveProblems(data: unknown): string[] {
-  const archives = (data as { archives?: unknown } | null)?.archives;
-  if (!Array.isArray(archives)) return [];
   const problems: string[] = [];
-  const names = new Set<string>();
-  archives.forEach((a: unknown, i) => {
-    const name = (a as { name?: unknown } | null)?.name;
-    if (typeof name !== 'string') return;
-    const problem = archiveNameProblem(name);
-    if (problem !== undefined) problems.push(`archives[${i}].name: ${JSON.stringify(name)} ${problem}`);
-    else if (names.has(name))
-      problems.push(`archives[${i}].name: ${JSON.stringify(name)} is used by an earlier archive`);
-    names.add(name);
-  });
+  const names = new Set<string>(RESERVED_NAMES);
+  const check = (key: 'archives' | 'assets', nameProblem: (n: string) => string | undefined): void => {
+    const list = (data as Record<string, unknown> | null)?.[key];
+    if (!Array.isArray(list)) return;
+    list.forEach((a: unknown, i) => {
+      const name = (a as { name?: unknown } | null)?.name;
+      if (typeof name !== 'string') return;
+      const problem = nameProblem(name);
+      const at = `${key}[${i}].name: ${JSON.stringify(name)}`;
+      if (problem !== undefined) problems.push(`${at} ${problem}`);
+      else if (RESERVED_NAMES.includes(name))
+        problems.push(`${at} is the name of a file krel writes: rename it`);
+      else if (names.has(name)) problems.push(`${at} is used by an earlier archive or asset`);
+      names.add(name);
+    });
+  };
+  check('archives', archiveNameProblem);
+  check('assets', assetNameProblem);
   return problems;
 }
 
@@ -172,17 +196,25 @@ export function buildConfig(raw: RawConfig, file: string): KrelConfig {
   const v = raw.validate ?? {};
   const storeSpec = r.store ?? 'github';
   const problems = archiveProblems(raw);
-  const images = buildImages(raw.images ?? [], problems);
+  const images = buildImages(raw.images ?? [], problems, dir);
+  const prefix = raw.prefix ?? DEFAULT_PREFIX;
   if (problems.length > 0) throw new ConfigError(file, problems);
   const config: KrelConfig = {
     file,
     dir,
     source: abs(raw.source ?? '.'),
     out: abs(raw.out ?? 'dist'),
+    prefix,
     archives: raw.archives.map((a) => ({
       name: a.name,
       ...(a.description !== undefined ? { description: a.description } : {}),
-      files: a.files.map(toEntry),
+      files: a.files.map((f) => toEntry(f, dir)),
+      prefix: a.prefix ?? prefix,
+    })),
+    assets: (raw.assets ?? []).map((a) => ({
+      name: a.name,
+      from: abs(a.from),
+      ...(a.mode !== undefined ? { mode: parseInt(a.mode, 8) } : {}),
     })),
     release: {
       store:

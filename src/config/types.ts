@@ -7,13 +7,34 @@ export interface FileEntry {
   to?: string;
   /** Explicit mode (number), overriding the normalised default. */
   mode?: number;
+  /** Globs (picomatch) relative to the entry's source directory; what they match is left out. */
+  exclude?: string[];
+  /** Absolute root this entry reads from, instead of the archive's source. */
+  source?: string;
 }
 
 export interface ArchiveSpec {
   name: string;
   description?: string;
   files: FileEntry[];
+  /**
+   * Where the archive is installed (absolute). A symlink to an absolute path inside it is stored relative;
+   * undefined: every absolute symlink is refused.
+   */
+  prefix?: string;
 }
+
+/** A release asset copied as it is (not an archive), e.g. a self-extracting installer. */
+export interface AssetSpec {
+  name: string;
+  /** Absolute path of the file. */
+  from: string;
+  /** Mode of the copy; default 0755 when the file is executable, else 0644. */
+  mode?: number;
+}
+
+/** Where Kontain is installed unless krel.json says otherwise. */
+export const DEFAULT_PREFIX = '/opt/kontain';
 
 export interface ReleaseConfig {
   /** "github" or an absolute directory for the local store. */
@@ -60,7 +81,11 @@ export interface KrelConfig {
   source: string;
   build?: string;
   out: string;
+  /** The install prefix (absolute); each archive's prefix defaults to it. */
+  prefix: string;
   archives: ArchiveSpec[];
+  /** Files released as they are, next to the archives. */
+  assets: AssetSpec[];
   release: ReleaseConfig;
   validate: ValidateConfig;
   /** runenv images, in build order. */

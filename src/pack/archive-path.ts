@@ -41,7 +41,10 @@ export function memberName(p: string, type: string): string {
   return type === 'directory' ? `${p}/` : p;
 }
 
-/** What the member rules look at: a path, a type (file, directory, symlink or a tar type name) and a link. */
+/**
+ * What the member rules look at: a path, a type (file, directory, symlink, hardlink or another tar type
+ * name) and a link.
+ */
 export interface MemberShape {
   path: string;
   type: string;
@@ -56,7 +59,7 @@ export interface RuleBreak {
 
 /** Linux stops following symlinks after 40 in one lookup; an archive's links are held to the same. */
 const MAX_LINK_HOPS = 40;
-const KINDS = 'an archive holds only files, directories and symlinks';
+const KINDS = 'an archive holds only files, directories, symlinks and hard links';
 
 function pathRule(p: string): string | undefined {
   if (p === '') return 'has an empty path';
@@ -109,35 +112,44 @@ function linkRule(m: MemberShape, links: ReadonlyMap<string, string>): string | 
   return undefined;
 }
 
-function memberRule(m: MemberShape, links: ReadonlyMap<string, string>): string | undefined {
+function memberRule(
+  m: MemberShape,
+  links: ReadonlyMap<string, string>,
+  files: ReadonlySet<string>,
+): string | undefined {
   const bad = pathRule(m.path);
   if (bad !== undefined) return bad;
   const through = ancestors(m.path).find((a) => links.has(a));
   if (through !== undefined)
     return `lies below the symlink ${JSON.stringify(through)}; nothing is stored through a link`;
   if (m.type === 'symlink') return linkRule(m, links);
+  if (m.type === 'hardlink' && files.has(m.linkname ?? '')) return undefined;
+  if (m.type === 'hardlink')
+    return `is a hard link to ${JSON.stringify(m.linkname ?? '')}, which is not a file stored before it; a hard link names an earlier file of the archive`;
   if (m.type === 'file' || m.type === 'directory') return undefined;
-  if (m.type === 'Link') return `is a hard link to ${JSON.stringify(m.linkname ?? '')}; ${KINDS}`;
   return `is a tar ${m.type} entry; ${KINDS}`;
 }
 
 /**
  * The archive rules, for `krel make` (before writing) and `krel verify` (after reading) alike: every member
  * has a plain relative path (not absolute, no ".."), appears once, lies below no symlink, and is a file, a
- * directory or a symlink whose target is relative and, followed through the archive's own links, stays
- * inside the archive. Returns each member that breaks a rule, in order, with the first rule it breaks.
+ * directory, a symlink whose target is relative and, followed through the archive's own links, stays
+ * inside the archive, or a hard link to a file member stored before it (as GNU tar writes them). Returns
+ * each member that breaks a rule, in order, with the first rule it breaks.
  */
 export function archiveRuleBreaks(members: readonly MemberShape[]): RuleBreak[] {
   const links = new Map<string, string>();
   for (const m of members) if (m.type === 'symlink') links.set(m.path, m.linkname ?? '');
   const seen = new Set<string>();
+  const files = new Set<string>();
   const out: RuleBreak[] = [];
   for (const m of members) {
     const rule = seen.has(m.path)
       ? 'appears more than once; each member is stored once'
-      : memberRule(m, links);
+      : memberRule(m, links, files);
     seen.add(m.path);
     if (rule !== undefined) out.push({ path: m.path, rule });
+    else if (m.type === 'file') files.add(m.path);
   }
   return out;
 }

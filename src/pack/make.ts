@@ -27,8 +27,10 @@ import {
   SUMS_FILE,
   type ArchiveRecord,
   type MakePlan,
+  type RawAssetRecord,
   type ReleaseManifest,
 } from './types.js';
+import { copyRawAsset, planRawAssets } from './raw-assets.js';
 import { writeArchive } from './write-archive.js';
 
 export interface PlanMakeOptions {
@@ -44,12 +46,14 @@ export async function planMake(config: KrelConfig, opts: PlanMakeOptions): Promi
   const out = opts.out ?? config.out;
   // An output krel may not replace is refused before anything is read or built.
   await checkReplaceable(out);
-  const [date, commit, collected] = await Promise.all([
+  const [date, commit, collected, raw] = await Promise.all([
     resolveSourceDate(opts.env, config.dir),
     headCommit(config.dir),
     collectArchives({ source, archives: config.archives, exclude: (abs) => isStagingOf(out, abs) }),
+    planRawAssets(config.assets),
   ]);
-  const blocking = collected.problems.filter((p) => p.kind !== 'missing');
+  const problems = [...collected.problems, ...raw.problems];
+  const blocking = problems.filter((p) => p.kind !== 'missing');
   if (blocking.some((p) => p.kind === 'config')) {
     throw new ConfigError(
       config.file,
@@ -70,8 +74,10 @@ export async function planMake(config: KrelConfig, opts: PlanMakeOptions): Promi
     sourceDateEpoch: date.epoch,
     epochSource: date.from,
     commit,
-    missing: collected.problems.map((p) => p.line),
+    missing: problems.map((p) => p.line),
     archives: collected.archives,
+    assets: raw.assets,
+    notes: collected.notes,
   };
   if (opts.from === undefined && config.build !== undefined) plan.build = config.build;
   return plan;
@@ -135,16 +141,19 @@ export async function applyMake(plan: MakePlan, opts: ApplyMakeOptions): Promise
   const staging = await createStaging(plan.out);
   try {
     const records = await writeAll(plan, staging, opts);
+    const assets: RawAssetRecord[] = [];
+    for (const a of plan.assets) assets.push(await copyRawAsset(a, staging, opts.signal));
     const manifest: ReleaseManifest = {
       schemaVersion: MANIFEST_SCHEMA_VERSION,
       tool: { name: 'krel', version: opts.toolVersion },
       commit: plan.commit,
       sourceDateEpoch: plan.sourceDateEpoch,
       archives: records,
+      ...(assets.length > 0 ? { assets } : {}),
     };
     const manifestText = JSON.stringify(manifest, null, 2) + '\n';
     await writeFile(path.join(staging, MANIFEST_FILE), manifestText);
-    const sums = records.map((r) => ({ name: r.name, sha256: r.sha256 }));
+    const sums = [...records, ...assets].map((r) => ({ name: r.name, sha256: r.sha256 }));
     sums.push({ name: MANIFEST_FILE, sha256: sha256Text(manifestText) });
     await writeFile(path.join(staging, SUMS_FILE), formatSums(sums));
     await writeFile(path.join(staging, OUTPUT_MARKER), OUTPUT_MARKER_TEXT);

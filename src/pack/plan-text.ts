@@ -14,7 +14,7 @@ export function formatPlan(plan: MakePlan): string {
     lines.push(`  build   ${plan.build}  (runs first: ${plan.missing.length} inputs missing)`);
     for (const m of plan.missing) lines.push(`    ${m}`);
   }
-  const width = Math.max(...plan.archives.map((a) => a.name.length));
+  const width = Math.max(...[...plan.archives, ...plan.assets].map((a) => a.name.length));
   let entries = 0;
   let bytes = 0;
   for (const a of plan.archives) {
@@ -24,8 +24,13 @@ export function formatPlan(plan: MakePlan): string {
       `  ${a.name.padEnd(width)}  ${String(a.entries.length).padStart(6)} entries  ${formatBytes(a.bytes)}`,
     );
   }
+  for (const a of plan.assets) {
+    bytes += a.size;
+    lines.push(`  ${a.name.padEnd(width)}  (copied as is)  ${formatBytes(a.size)}`);
+  }
   lines.push(
     `  total   ${plan.archives.length} archives, ${entries} entries, ${formatBytes(bytes)} before compression`,
   );
+  for (const n of plan.notes) lines.push(`  note    ${n}`);
   return lines.join('\n');
 }

@@ -14,7 +14,7 @@ import type { EntryType } from './types.js';
 
 export interface ListedEntry {
   path: string;
-  /** file, directory, symlink, or the tar type name of anything else (Link for a hard link). */
+  /** file, directory, symlink, hardlink, or the tar type name of anything else. */
   type: string;
   size: number;
   mode: number;
@@ -27,7 +27,12 @@ export interface ListedEntry {
   linkname?: string;
 }
 
-const TYPES: Record<string, EntryType> = { File: 'file', Directory: 'directory', SymbolicLink: 'symlink' };
+const TYPES: Record<string, EntryType> = {
+  File: 'file',
+  Directory: 'directory',
+  SymbolicLink: 'symlink',
+  Link: 'hardlink',
+};
 const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
 
 function listed(e: ReadEntry): ListedEntry {

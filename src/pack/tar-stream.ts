@@ -13,7 +13,7 @@ import { memberName } from './archive-path.js';
 import type { ManifestEntry, PackEntry } from './types.js';
 
 const BLOCK = 512;
-const TYPES = { file: 'File', directory: 'Directory', symlink: 'SymbolicLink' } as const;
+const TYPES = { file: 'File', directory: 'Directory', symlink: 'SymbolicLink', hardlink: 'Link' } as const;
 const ZEROS = Buffer.alloc(BLOCK * 2);
 
 export const READ_CHUNK = 256 * 1024;
@@ -118,7 +118,8 @@ export async function writeTar(
     opts.signal?.throwIfAborted();
     await sink(headerBlocks(e, mtime));
     const record: ManifestEntry = { path: e.path, type: e.type, size: e.size, mode: octalMode(e.mode) };
-    if (e.type === 'symlink' && e.linkname !== undefined) record.linkname = e.linkname;
+    if (e.linkname !== undefined) record.linkname = e.linkname;
+    if (e.rewrittenFrom !== undefined) record.rewrittenFrom = e.rewrittenFrom;
     if (e.type === 'file' && e.source !== undefined) {
       record.sha256 = await writeFileContent({ ...e, source: e.source }, sink, pool, opts);
     }

@@ -1,6 +1,7 @@
 /** The packager's data: what goes into each archive (the plan) and what was made (the release manifest). */
 
-export type EntryType = 'file' | 'directory' | 'symlink';
+/** A hard link names an earlier file member of the same archive (its `linkname`), which holds the data. */
+export type EntryType = 'file' | 'directory' | 'symlink' | 'hardlink';
 
 /** One archive member, decided before anything is written. */
 export interface PackEntry {
@@ -12,8 +13,10 @@ export interface PackEntry {
   size: number;
   /** Absolute source path of a file's content. */
   source?: string;
-  /** Target of a symlink, as stored. */
+  /** Target of a symlink, as stored; for a hard link, the archive path of the file holding the data. */
   linkname?: string;
+  /** An absolute symlink inside the prefix, stored as the relative `linkname`: its target as found. */
+  rewrittenFrom?: string;
 }
 
 export interface ArchivePlan {
@@ -38,6 +41,28 @@ export interface MakePlan {
   /** The build command that runs first when inputs are missing. */
   build?: string;
   archives: ArchivePlan[];
+  /** Files released as they are (no archive), copied into the output directory. */
+  assets: RawAssetPlan[];
+  /** What make changes on the way, one line each (e.g. an absolute link stored as a relative one). */
+  notes: string[];
+}
+
+/** A release asset that is not an archive, e.g. a self-extracting installer. */
+export interface RawAssetPlan {
+  name: string;
+  /** Absolute path of the file copied. */
+  source: string;
+  size: number;
+  /** Mode of the copy in the output directory. */
+  mode: number;
+}
+
+export interface RawAssetRecord {
+  name: string;
+  size: number;
+  sha256: string;
+  /** Octal, e.g. "0755". */
+  mode: string;
 }
 
 export interface ManifestEntry {
@@ -47,7 +72,10 @@ export interface ManifestEntry {
   /** Octal, e.g. "0755". */
   mode: string;
   sha256?: string;
+  /** Target of a symlink, or the archive path a hard link shares its data with. */
   linkname?: string;
+  /** For a symlink stored relative: the absolute target it had in the tree (inside the prefix). */
+  rewrittenFrom?: string;
 }
 
 export interface ArchiveRecord {
@@ -69,4 +97,6 @@ export interface ReleaseManifest {
   commit: string | null;
   sourceDateEpoch: number;
   archives: ArchiveRecord[];
+  /** Raw (non-archive) assets; absent when there are none. */
+  assets?: RawAssetRecord[];
 }

@@ -39,7 +39,7 @@ async function readOptional(file: string): Promise<string | undefined> {
 function parseManifest(text: string, problems: string[]): ReleaseManifest | undefined {
   try {
     const m = JSON.parse(text) as ReleaseManifest;
-    if (m.schemaVersion !== 1 || !Array.isArray(m.archives)) {
+    if (m.schemaVersion !== 1 || !Array.isArray(m.archives) || !Array.isArray(m.assets ?? [])) {
       problems.push(`${MANIFEST_FILE}: unknown schemaVersion ${String(m.schemaVersion)} (expected 1)`);
       return undefined;
     }
@@ -156,11 +156,12 @@ export async function verifyDist(dir: string): Promise<VerifyReport> {
   const manifest = manifestText === undefined ? undefined : parseManifest(manifestText, problems);
   if (manifestText === undefined) problems.push(`${MANIFEST_FILE} is missing`);
   const epoch = manifest?.sourceDateEpoch ?? -1;
-  for (const record of manifest?.archives ?? []) {
+  /** A file the manifest lists: present, with its size and sha256, and SHA256SUMS agreeing. */
+  const checkListed = async (record: { name: string; size: number; sha256: string }): Promise<boolean> => {
     const got = await hashOf(record.name);
     if (got === undefined) {
       problems.push(`${record.name}: listed in ${MANIFEST_FILE} but missing`);
-      continue;
+      return false;
     }
     if (got.sha256 !== record.sha256)
       problems.push(`${record.name}: sha256 is ${got.sha256}, ${MANIFEST_FILE} says ${record.sha256}`);
@@ -170,7 +171,13 @@ export async function verifyDist(dir: string): Promise<VerifyReport> {
     if (sumsText !== undefined && summed !== record.sha256) {
       problems.push(`${record.name}: ${SUMS_FILE} and ${MANIFEST_FILE} disagree on its sha256`);
     }
+    return true;
+  };
+  for (const record of manifest?.archives ?? []) {
+    if (!(await checkListed(record))) continue;
     problems.push(...(await checkEntries(path.join(dir, record.name), record, epoch)));
   }
+  // Raw assets (not archives) are released as they are: only their bytes are checked.
+  for (const record of manifest?.assets ?? []) await checkListed(record);
   return { dir, verified, problems };
 }
