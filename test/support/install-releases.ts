@@ -57,7 +57,7 @@ export const errorLines = (r: Run): string[] => r.stderr.split('\n').filter((l) 
 export function coreTree(dir: string): string {
   mkdirSync(dir, { recursive: true });
   for (const d of ['bin', 'tests'])
-    cpSync(path.join(SAMPLE_BUILD, d), path.join(dir, d), { recursive: true });
+    cpSync(path.join(SAMPLE_BUILD, d), path.join(dir, d), { recursive: true, verbatimSymlinks: true });
   return dir;
 }
 
