@@ -157,3 +157,85 @@ describe('krel.json "repo"', () => {
     }
   });
 });
+
+describe('krel.json prefix, assets, exclude and per-entry source', () => {
+  const problemsOf = async (json: unknown): Promise<readonly string[]> =>
+    loadConfig(await write(json)).then(
+      () => [],
+      (e: unknown) => (e as ConfigError).problems,
+    );
+
+  it("the prefix defaults to /opt/kontain and is each archive's unless the archive sets its own", async () => {
+    const file = await write({
+      archives: [
+        { name: 'a.tar.gz', files: ['x'] },
+        { name: 'b.tar.gz', files: ['y'], prefix: '/opt/other' },
+      ],
+    });
+    const c = await loadConfig(file);
+    expect(c.prefix).to.equal('/opt/kontain');
+    expect(c.archives.map((a) => a.prefix)).to.deep.equal(['/opt/kontain', '/opt/other']);
+    const top = await loadConfig(
+      await write({ prefix: '/srv/k', archives: [{ name: 'a.tar.gz', files: ['x'] }] }),
+    );
+    expect(top.archives[0]!.prefix).to.equal('/srv/k');
+  });
+
+  it('a prefix that is relative, ends with "/" or holds ".." is refused naming its JSON path', async () => {
+    for (const prefix of ['opt/kontain', '/opt/kontain/', '/opt/../etc', '/', '/opt//k']) {
+      const problems = await problemsOf({ prefix, archives: [{ name: 'a.tar.gz', files: ['x'] }] });
+      expect(
+        problems.map((p) => p.split(':')[0]),
+        prefix,
+      ).to.deep.equal(['prefix']);
+    }
+  });
+
+  it('an entry\'s "source" resolves against krel.json\'s directory and "exclude" is kept as given', async () => {
+    const file = await write({
+      archives: [{ name: 'a.tar.gz', files: [{ from: 'tests', source: '../repo', exclude: ['**/*.pyc'] }] }],
+    });
+    const c = await loadConfig(file);
+    expect(c.archives[0]!.files[0]).to.deep.equal({
+      from: 'tests',
+      source: path.resolve(path.dirname(file), '../repo'),
+      exclude: ['**/*.pyc'],
+    });
+  });
+
+  it('assets resolve "from" against krel.json\'s directory, with an octal mode', async () => {
+    const file = await write({
+      archives: [{ name: 'a.tar.gz', files: ['x'] }],
+      assets: [
+        { name: 'kkm.run', from: 'build/kkm.run', mode: '0755' },
+        { name: 'notes.txt', from: 'n.txt' },
+      ],
+    });
+    const c = await loadConfig(file);
+    expect(c.assets).to.deep.equal([
+      { name: 'kkm.run', from: path.join(path.dirname(file), 'build/kkm.run'), mode: 0o755 },
+      { name: 'notes.txt', from: path.join(path.dirname(file), 'n.txt') },
+    ]);
+  });
+
+  it("an asset name follows the asset-name rule and may not take an archive's name or one krel writes", async () => {
+    const problems = await problemsOf({
+      archives: [{ name: 'a.tar.gz', files: ['x'] }],
+      assets: [
+        { name: 'kkm run', from: 'k' },
+        { name: 'a.tar.gz', from: 'k' },
+        { name: 'SHA256SUMS', from: 'k' },
+        { name: 'release-manifest.json', from: 'k' },
+        { name: 'k.run', from: 'k' },
+        { name: 'k.run', from: 'k2' },
+      ],
+    });
+    expect(problems).to.deep.equal([
+      `assets[0].name: "kkm run" ${assetNameProblem('kkm run')}`,
+      'assets[1].name: "a.tar.gz" is used by an earlier archive or asset',
+      'assets[2].name: "SHA256SUMS" is the name of a file krel writes: rename it',
+      'assets[3].name: "release-manifest.json" is the name of a file krel writes: rename it',
+      'assets[5].name: "k.run" is used by an earlier archive or asset',
+    ]);
+  });
+});

@@ -1,12 +1,13 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
+import { linkSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { collectArchives, staticBase } from '../../src/pack/collect.js';
 import type { ArchivePlan } from '../../src/pack/types.js';
 import { makeTree, writeConfig, type Fixture, type RawArchives } from './fixture.js';
 
-async function collect(fx: Fixture, archives: RawArchives) {
-  const config = writeConfig(fx, archives);
+async function collect(fx: Fixture, archives: RawArchives, extra: Record<string, unknown> = {}) {
+  const config = writeConfig(fx, archives, extra);
   return collectArchives({ source: config.source, archives: config.archives });
 }
 
@@ -146,6 +147,113 @@ describe('pack/collect', () => {
     expect(r.problems[0]?.line).to.match(
       /archives\[0\]\.files\[1\]: "x" is also packaged by archives\[0\]\.files\[0\]/,
     );
+  });
+
+  it('files sharing an inode are stored once: the first in archive order holds the data, the others link to it', async () => {
+    fx = makeTree({ 'bin/krun': { content: 'krun', mode: 0o755 }, 'bin/z': 'z' });
+    linkSync(path.join(fx.source, 'bin/krun'), path.join(fx.source, 'bin/krun-label-trigger'));
+    linkSync(path.join(fx.source, 'bin/krun'), path.join(fx.source, 'bin/a-first'));
+    const r = await collect(fx, [{ name: 'a.tar.gz', files: ['bin/*'] }]);
+    expect(r.problems).to.deep.equal([]);
+    const byPath = Object.fromEntries(r.archives[0]!.entries.map((e) => [e.path, e]));
+    expect(byPath['bin/a-first']).to.include({ type: 'file', size: 4 });
+    for (const p of ['bin/krun', 'bin/krun-label-trigger'])
+      expect(byPath[p]).to.deep.equal({
+        path: p,
+        type: 'hardlink',
+        mode: 0o755,
+        size: 0,
+        linkname: 'bin/a-first',
+      });
+    expect(r.archives[0]!.bytes).to.equal(5);
+  });
+
+  it('a hard-linked file given another mode by its entry is stored as its own file', async () => {
+    fx = makeTree({ 'bin/krun': { content: 'krun', mode: 0o755 } });
+    linkSync(path.join(fx.source, 'bin/krun'), path.join(fx.source, 'bin/krun2'));
+    const r = await collect(fx, [{ name: 'a.tar.gz', files: ['bin', { from: 'bin/krun2', mode: '0700' }] }]);
+    expect(r.archives[0]!.entries.map((e) => [e.path, e.type])).to.deep.equal([
+      ['bin', 'directory'],
+      ['bin/krun', 'file'],
+      ['bin/krun2', 'file'],
+    ]);
+  });
+
+  it('an absolute symlink inside the prefix is stored relative, with a note; one outside it is refused', async () => {
+    fx = makeTree({
+      'alpine-lib/usr/lib/libffi.so.7': 'ffi',
+      'alpine-lib/usr/lib/libffi.so.6': { symlink: '/opt/kontain/alpine-lib/usr/lib/libffi.so.7' },
+      'alpine-lib/top': { symlink: '/opt/kontain/bin/../include' },
+      'alpine-lib/etc': { symlink: '/opt/kontainer/etc' },
+    });
+    const r = await collect(fx, [{ name: 'a.tar.gz', files: ['alpine-lib'] }]);
+    const byPath = Object.fromEntries(r.archives[0]!.entries.map((e) => [e.path, e]));
+    expect(byPath['alpine-lib/usr/lib/libffi.so.6']).to.include({
+      linkname: 'libffi.so.7',
+      rewrittenFrom: '/opt/kontain/alpine-lib/usr/lib/libffi.so.7',
+    });
+    expect(byPath['alpine-lib/top']).to.include({ linkname: '../include' });
+    expect(r.notes).to.deep.equal([
+      'archives[0].files[0]: symlink "alpine-lib/top" -> "/opt/kontain/bin/../include" is stored as "../include" (inside /opt/kontain)',
+      'archives[0].files[0]: symlink "alpine-lib/usr/lib/libffi.so.6" -> "/opt/kontain/alpine-lib/usr/lib/libffi.so.7" is stored as "libffi.so.7" (inside /opt/kontain)',
+    ]);
+    expect(r.problems.map((p) => p.line)).to.deep.equal([
+      'archives[0].files[0]: symlink "alpine-lib/etc" -> "/opt/kontainer/etc" is absolute and outside the prefix /opt/kontain; make it relative to a file inside the tree',
+    ]);
+  });
+
+  it('an archive with its own prefix rewrites links inside that prefix only', async () => {
+    fx = makeTree({
+      'p/f': 'f',
+      'p/in': { symlink: '/srv/payload/p/f' },
+      'p/out': { symlink: '/opt/kontain/p/f' },
+    });
+    const r = await collect(fx, [{ name: 'a.tar.gz', prefix: '/srv/payload', files: ['p'] }]);
+    expect(r.archives[0]!.entries.find((e) => e.path === 'p/in')).to.include({ linkname: 'f' });
+    expect(r.problems.map((p) => p.line)).to.deep.equal([
+      'archives[0].files[0]: symlink "p/out" -> "/opt/kontain/p/f" is absolute and outside the prefix /srv/payload; make it relative to a file inside the tree',
+    ]);
+  });
+
+  it('"exclude" leaves out what its globs match, relative to the entry\'s source (a directory with its tree)', async () => {
+    fx = makeTree({
+      'bin/km': 'km',
+      'bin/krun': 'krun',
+      'lib/a.py': 'a',
+      'lib/a.pyc': 'c',
+      'lib/sub/b.pyc': 'c',
+      'lib/cache/x': 'x',
+    });
+    const r = await collect(fx, [
+      {
+        name: 'a.tar.gz',
+        files: [
+          { from: 'bin/*', to: 'bin', exclude: ['bin/krun'] },
+          { from: 'lib', exclude: ['**/*.pyc', 'lib/cache'] },
+        ],
+      },
+    ]);
+    expect(r.problems).to.deep.equal([]);
+    expect(paths(r.archives[0])).to.deep.equal(['bin', 'bin/km', 'lib', 'lib/a.py', 'lib/sub']);
+  });
+
+  it('an entry\'s own "source" combines another tree into the archive; a clash names both entries', async () => {
+    fx = makeTree({ 'bin/km': 'km', 'tests/hello_test.km': 'built' });
+    mkdirSync(path.join(fx.root, 'repo/tests'), { recursive: true });
+    writeFileSync(path.join(fx.root, 'repo/tests/extra.c'), 'c');
+    writeFileSync(path.join(fx.root, 'repo/tests/hello_test.km'), 'from the repository');
+    const ok = await collect(fx, [
+      { name: 'a.tar.gz', files: ['bin', { from: 'tests/extra.c', source: 'repo' }] },
+    ]);
+    expect(ok.problems).to.deep.equal([]);
+    const extra = ok.archives[0]!.entries.find((e) => e.path === 'tests/extra.c');
+    expect(extra?.source).to.equal(path.join(fx.root, 'repo/tests/extra.c'));
+    const clash = await collect(fx, [
+      { name: 'a.tar.gz', files: ['tests', { from: 'tests', source: 'repo' }] },
+    ]);
+    expect(clash.problems.map((p) => p.line)).to.deep.equal([
+      'archives[0].files[1]: "tests/hello_test.km" is also packaged by archives[0].files[0] from another file; give one a different "to"',
+    ]);
   });
 
   it('staticBase keeps the leading segments without pattern characters', () => {

@@ -30,8 +30,9 @@ export function makeTree(files: Record<string, Node>): Fixture {
   return { root, source, cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
 
-export type RawFile = string | { from: string; to?: string; mode?: string };
-export type RawArchives = { name: string; files: RawFile[] }[];
+export type RawFile =
+  string | { from: string; to?: string; mode?: string; exclude?: string[]; source?: string };
+export type RawArchives = { name: string; files: RawFile[]; prefix?: string }[];
 
 /** Write krel.json next to build/ and return the typed config. */
 export function writeConfig(

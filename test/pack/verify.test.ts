@@ -145,7 +145,13 @@ const REFUSED: Hostile[] = [
     what: 'a hard link to ../../etc/passwd',
     setup: 'echo x > a && ln a h',
     tarArgs: "-P --transform 's,^a$,../../etc/passwd,RS' a h",
-    line: 'member "h" is a hard link to "../../etc/passwd"; an archive holds only files, directories and symlinks',
+    line: 'member "h" is a hard link to "../../etc/passwd", which is not a file stored before it; a hard link names an earlier file of the archive',
+  },
+  {
+    what: 'a hard link to a symlink (hs -> s)',
+    setup: 'ln -s missing s && ln -P s hs',
+    tarArgs: 's hs',
+    line: 'member "hs" is a hard link to "s", which is not a file stored before it; a hard link names an earlier file of the archive',
   },
   {
     what: 'a file stored through a symlink (lnk -> sub, lnk/f)',
