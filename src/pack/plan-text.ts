@@ -24,12 +24,11 @@ export function formatPlan(plan: MakePlan): string {
       `  ${a.name.padEnd(width)}  ${String(a.entries.length).padStart(6)} entries  ${formatBytes(a.bytes)}`,
     );
   }
-  for (const a of plan.assets) {
-    bytes += a.size;
-    lines.push(`  ${a.name.padEnd(width)}  (copied as is)  ${formatBytes(a.size)}`);
-  }
+  for (const a of plan.assets)
+    lines.push(`  ${a.name.padEnd(width)}  copied as is    ${formatBytes(a.size)}`);
+  const assets = plan.assets.length > 0 ? `, ${plan.assets.length} other assets` : '';
   lines.push(
-    `  total   ${plan.archives.length} archives, ${entries} entries, ${formatBytes(bytes)} before compression`,
+    `  total   ${plan.archives.length} archives${assets}, ${entries} entries, ${formatBytes(bytes)} before compression`,
   );
   for (const n of plan.notes) lines.push(`  note    ${n}`);
   return lines.join('\n');
