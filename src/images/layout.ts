@@ -6,13 +6,14 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Sha256Tap, compareBytes } from '../checksums/index.js';
 import { ApplyError, UsageError } from '../errors/index.js';
-import { randomId, readJson, writeJsonAtomic } from '../store/dir-files.js';
+import { randomId, readJson } from '../store/dir-files.js';
+import { replaceAtomic, writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
 import { MEDIA, REF_NAME, type Descriptor, type ImageIndex } from './types.js';
 
 const LAYOUT_FILE = 'oci-layout';
@@ -89,29 +90,18 @@ export class ImageLayout {
       source.destroy();
       return;
     }
-    const tmp = this.tempFile();
-    try {
+    await replaceAtomic(this.blobPath(digest), async (tmp) => {
       const tap = new Sha256Tap();
       await pipeline(source, tap, createWriteStream(tmp, { flags: 'wx' }), signal ? { signal } : {});
       const got = `sha256:${tap.hex()}`;
       if (got !== digest)
         throw new ApplyError(`blob ${digest} arrived with digest ${got}: nothing was stored`);
-      await this.adoptBlob(tmp, digest);
-    } finally {
-      await rm(tmp, { force: true });
-    }
+    });
   }
 
   async putBlobBytes(bytes: Buffer): Promise<string> {
     const digest = digestOf(bytes);
-    if (await this.hasBlob(digest)) return digest;
-    const tmp = this.tempFile();
-    try {
-      await writeFile(tmp, bytes, { flag: 'wx' });
-      await this.adoptBlob(tmp, digest);
-    } finally {
-      await rm(tmp, { force: true });
-    }
+    if (!(await this.hasBlob(digest))) await writeFileAtomic(this.blobPath(digest), bytes);
     return digest;
   }
 

@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import got, { RequestError, type Method, type Response } from 'got';
 import { ApplyError, KrelError, RefusedError } from '../errors/index.js';
 import { addSecret } from '../log/redact.js';
+import { retry } from '../util/retry.js';
 import { basicHeader, parseChallenge, type Challenge, type Credentials } from './registry-auth.js';
 import { MEDIA, type RawManifest } from './types.js';
 import { digestOf } from './layout.js';
@@ -181,20 +182,16 @@ export class RegistryClient {
   }
 
   /** Retry an idempotent piece of work on network errors and 5xx/429 answers. */
-  private async retrying<T>(work: () => Promise<T>): Promise<T> {
-    const attempts = this.opts.attempts ?? 3;
-    for (let i = 1; ; i++) {
-      try {
-        return await work();
-      } catch (e) {
-        const transient =
-          e instanceof ApplyError && /HTTP (5\d\d|429)/.test(e.message)
-            ? true
-            : e instanceof RefusedError && /unreachable \((ECONNRESET|ETIMEDOUT|EPIPE)/.test(e.message);
-        if (!transient || i >= attempts || this.opts.signal?.aborted === true) throw e;
-        await new Promise((r) => setTimeout(r, (this.opts.retryBaseMs ?? 250) * 2 ** (i - 1)));
-      }
-    }
+  private retrying<T>(work: () => Promise<T>): Promise<T> {
+    return retry(work, {
+      attempts: this.opts.attempts ?? 3,
+      baseMs: this.opts.retryBaseMs ?? 250,
+      shouldRetry: (e) =>
+        e instanceof ApplyError && /HTTP (5\d\d|429)/.test(e.message)
+          ? true
+          : e instanceof RefusedError && /unreachable \((ECONNRESET|ETIMEDOUT|EPIPE)/.test(e.message),
+      ...(this.opts.signal !== undefined ? { signal: this.opts.signal } : {}),
+    });
   }
 
   async hasBlob(repo: string, digest: string): Promise<boolean> {

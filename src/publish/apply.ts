@@ -9,13 +9,13 @@ import { ApplyError, InterruptedError, RefusedError, errorMessage } from '../err
 import type { Logger } from '../log/logger.js';
 import { createProgress } from '../log/progress.js';
 import type { ReleaseStore, StoredRelease } from '../store/types.js';
-import { mapLimit } from './map-limit.js';
+import { mapLimit } from '../util/concurrency.js';
 import { leasedBody, startHeartbeat } from './heartbeat.js';
 import { draftHolder } from './lease.js';
 import { draftTagName } from './marker.js';
 import type { PlanAsset, PlanStep, PublishPlan } from './plan-types.js';
 import { refusalError } from './plan.js';
-import type { RetryOptions } from './retry.js';
+import type { RetryOptions } from '../util/retry.js';
 import { discardOwnDraft, swapAndPublish } from './swap.js';
 import { uploadProblem, uploadVerified } from './upload.js';
 import { verifyDownload } from './verify.js';

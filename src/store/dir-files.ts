@@ -1,30 +1,12 @@
-/** Small file helpers for the local store: atomic JSON writes, tolerant reads, hashing copies. */
+/** Small file helpers for the local store: ids, tolerant reads, hashing copies. */
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { Sha256Tap } from '../checksums/index.js';
 
 export function randomId(): string {
   return `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
-}
-
-/** Write to a temp file beside `file`, then rename: readers see the old or the new content, never half. */
-export async function writeFileAtomic(file: string, data: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${randomId()}`;
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, file);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
-}
-
-export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
-  await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
 }
 
 /** The parsed JSON in `file`, or undefined when it does not exist. */

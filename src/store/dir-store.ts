@@ -25,7 +25,9 @@ import {
   dirLayout,
   type DirLayout,
 } from './dir-layout.js';
-import { copyHashing, randomId, readJson, writeFileAtomic, writeJsonAtomic } from './dir-files.js';
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
+import { retry } from '../util/retry.js';
+import { copyHashing, randomId, readJson } from './dir-files.js';
 import type {
   DraftRequest,
   PublishRequest,
@@ -269,17 +271,16 @@ class DirStore implements ReleaseStore {
   }
 
   /** The release in `dir`, or undefined when there is none (or it was deleted or published while read). */
-  private async readRelease(dir: string): Promise<StoredRelease | undefined> {
-    for (let attempt = 1; ; attempt++) {
-      const meta = await readJson<ReleaseMeta>(path.join(dir, META_FILE)).catch(() => undefined);
-      if (meta === undefined) return undefined;
-      try {
+  private readRelease(dir: string): Promise<StoredRelease | undefined> {
+    // An asset deleted or a directory renamed under us: read again (the rename is gone next time).
+    return retry(
+      async () => {
+        const meta = await readJson<ReleaseMeta>(path.join(dir, META_FILE)).catch(() => undefined);
+        if (meta === undefined) return undefined;
         return this.toRelease(meta, dir, await this.readAssets(dir, meta.id));
-      } catch (e) {
-        // An asset deleted or a directory renamed under us: read again (the rename is gone next time).
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 3) throw e;
-      }
-    }
+      },
+      { attempts: 3, baseMs: 0, shouldRetry: (e) => (e as NodeJS.ErrnoException).code === 'ENOENT' },
+    );
   }
 
   private async readAssets(dir: string, releaseId: string): Promise<StoredAsset[]> {

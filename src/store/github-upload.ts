@@ -6,10 +6,10 @@
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import got, { RequestError as GotRequestError } from 'got';
 import { InterruptedError } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
+import { retry } from '../util/retry.js';
 import { GitHubError, gitHubHttpError } from './github-errors.js';
 import type { ApiAsset } from './github-map.js';
 
@@ -151,29 +151,52 @@ async function removeLeftovers(o: AssetUploadOptions): Promise<void> {
   }
 }
 
+/** A failed attempt worth another one. */
+class RetryableUpload extends Error {
+  constructor(
+    message: string,
+    readonly waitMs: number | undefined,
+  ) {
+    super(message);
+  }
+}
+
 export async function uploadReleaseAsset(o: AssetUploadOptions): Promise<ApiAsset> {
   const target = uploadTarget(o.uploadUrl, o.name, o.label);
   const attempts = o.attempts ?? 5;
-  const base = o.baseDelayMs ?? 1000;
-  let last = '';
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    if (o.signal?.aborted === true) throw new InterruptedError(`upload of ${o.name} interrupted`);
-    const result = await attemptOnce(o, target);
-    if (result.kind === 'done') return result.asset;
-    if (result.kind === 'fail') throw result.error;
-    last = result.reason;
-    // Also after the last attempt: nothing half-uploaded stays behind.
-    if (result.cleanup) await removeLeftovers(o);
-    if (attempt === attempts) break;
-    const wait = result.waitMs ?? Math.min(base * 2 ** (attempt - 1), 30_000);
-    o.logger.warn(
-      `upload of ${o.name} failed: ${result.reason}; retrying in ${(wait / 1000).toFixed(1)}s (attempt ${attempt + 1} of ${attempts})`,
+  try {
+    return await retry(
+      async () => {
+        const result = await attemptOnce(o, target);
+        if (result.kind === 'done') return result.asset;
+        if (result.kind === 'fail') throw result.error;
+        // Also after the last attempt: nothing half-uploaded stays behind.
+        if (result.cleanup) await removeLeftovers(o);
+        throw new RetryableUpload(result.reason, result.waitMs);
+      },
+      {
+        attempts,
+        baseMs: o.baseDelayMs ?? 1000,
+        maxMs: 30_000,
+        ...(o.signal ? { signal: o.signal } : {}),
+        shouldRetry: (e) => e instanceof RetryableUpload,
+        onRetry: (e, attempt, computed) => {
+          const r = e as RetryableUpload;
+          const wait = r.waitMs ?? computed;
+          o.logger.warn(
+            `upload of ${o.name} failed: ${r.message}; retrying in ${(wait / 1000).toFixed(1)}s (attempt ${attempt + 1} of ${attempts})`,
+          );
+          return wait;
+        },
+      },
     );
-    if (wait > 0) await sleep(wait, undefined, o.signal ? { signal: o.signal } : {}).catch(() => undefined);
+  } catch (e) {
+    if (o.signal?.aborted === true) throw new InterruptedError(`upload of ${o.name} interrupted`);
+    if (!(e instanceof RetryableUpload)) throw e;
+    throw new GitHubError(
+      'apply',
+      `could not upload ${o.name} to ${o.repo} after ${attempts} attempts: ${e.message}`,
+      0,
+    );
   }
-  throw new GitHubError(
-    'apply',
-    `could not upload ${o.name} to ${o.repo} after ${attempts} attempts: ${last}`,
-    0,
-  );
 }

@@ -5,6 +5,7 @@
 import { errorMessage, ApplyError, RefusedError, ValidationFailedError } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
 import { HostKeyMismatchError, forwardIn, waitForSsh, type SshConnection } from '../ssh/index.js';
+import { mapLimit } from '../util/concurrency.js';
 import type { Target, TargetProvider } from '../vm/types.js';
 import { type ArtifactSource, buildResolver, describeSource, stepEnv } from './artifacts.js';
 import { startFileServer } from './file-server.js';
@@ -74,8 +75,12 @@ export async function applyValidate(opts: ApplyValidateOptions): Promise<Validat
   const server = await startFileServer(buildResolver(plan.source, { installScript: plan.installScript }));
   opts.logger.debug(`file server on 127.0.0.1:${server.port} (${describeSource(plan.source)})`);
   try {
-    const reports = await pool(opts.targets, opts.concurrency ?? 2, (spec) =>
-      validateTarget(spec, server.port, opts),
+    // Every target gets its report, whatever happens to the others.
+    const reports = await mapLimit(
+      opts.targets,
+      opts.concurrency ?? 2,
+      (spec) => validateTarget(spec, server.port, opts),
+      { runAll: true },
     );
     opts.logger.debug(`file server answered: ${server.requests.join(', ') || 'nothing'}`);
     return {
@@ -178,24 +183,6 @@ async function validateTarget(
       }
     }
   }
-}
-
-/** Map with at most `limit` calls in flight; results keep the input order. */
-export async function pool<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return results;
 }
 
 /** The error for the exit code: a failed step (5) outranks a refused host key (3) and a broken target (4). */

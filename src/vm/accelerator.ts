@@ -5,9 +5,9 @@
  * process and in the cache directory, keyed by the host kernel release.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { writeJsonAtomic } from '../util/atomic-write.js';
 
 export type AcceleratorName = 'kvm' | 'tcg';
 export type AcceleratorChoice = 'auto' | AcceleratorName;
@@ -71,10 +71,7 @@ export function rememberedKvmVerdict(cacheDir: string): boolean | undefined {
 export async function rememberKvmVerdict(cacheDir: string, kvmWorks: boolean): Promise<void> {
   remembered.set(os.release(), kvmWorks);
   const v: Verdict = { hostKernel: os.release(), kvmWorks, checkedAt: new Date().toISOString() };
-  await mkdir(cacheDir, { recursive: true });
-  const tmp = `${verdictFile(cacheDir)}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(v, null, 2) + '\n');
-  await rename(tmp, verdictFile(cacheDir));
+  await writeJsonAtomic(verdictFile(cacheDir), v);
 }
 
 /** Forget the per-process verdicts (tests). */

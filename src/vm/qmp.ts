@@ -4,6 +4,7 @@
  */
 import net from 'node:net';
 import { createInterface } from 'node:readline';
+import { retry } from '../util/retry.js';
 import { VmError } from './errors.js';
 
 interface Pending {
@@ -26,26 +27,34 @@ export class QmpClient {
   /** Connects (retrying while qemu creates the socket, until timeoutMs) and negotiates capabilities. */
   static async connect(socketPath: string, timeoutMs = 10_000, signal?: AbortSignal): Promise<QmpClient> {
     const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const socket = net.createConnection(socketPath);
-      try {
-        await new Promise<void>((resolve, reject) => {
-          socket.once('connect', () => resolve());
-          socket.once('error', reject);
-        });
-        const client = new QmpClient(socket);
-        client.pending.push({ resolve: () => undefined, reject: () => undefined }); // the greeting
-        await client.execute('qmp_capabilities');
-        return client;
-      } catch (e) {
-        socket.destroy(); // a failed attempt leaves nothing open
-        if (Date.now() > deadline || signal?.aborted === true) {
-          throw new VmError(`cannot talk to qemu over QMP (${socketPath}): ${(e as Error).message}`, {
-            cause: e,
-          });
-        }
-        await new Promise((r) => setTimeout(r, 50));
-      }
+    try {
+      return await retry(() => QmpClient.open(socketPath), {
+        attempts: Infinity,
+        baseMs: 50,
+        maxMs: 50,
+        shouldRetry: () => Date.now() <= deadline && signal?.aborted !== true,
+      });
+    } catch (e) {
+      throw new VmError(`cannot talk to qemu over QMP (${socketPath}): ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
+  }
+
+  private static async open(socketPath: string): Promise<QmpClient> {
+    const socket = net.createConnection(socketPath);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', () => resolve());
+        socket.once('error', reject);
+      });
+      const client = new QmpClient(socket);
+      client.pending.push({ resolve: () => undefined, reject: () => undefined }); // the greeting
+      await client.execute('qmp_capabilities');
+      return client;
+    } catch (e) {
+      socket.destroy(); // a failed attempt leaves nothing open
+      throw e;
     }
   }
 

@@ -6,7 +6,7 @@ import { buildPublishPlan, refusalError } from '../../publish/plan.js';
 import { formatPublishPlan, formatPublishSummary } from '../../publish/render.js';
 import { appendStepSummary } from '../../log/ci.js';
 import { redact } from '../../log/redact.js';
-import type { RetryOptions } from '../../publish/retry.js';
+import type { RetryOptions } from '../../util/retry.js';
 import { msFromEnv } from '../../store/tuning.js';
 import type { CommandContext } from '../context.js';
 import { openStore } from './store-run.js';

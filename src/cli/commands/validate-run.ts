@@ -20,7 +20,7 @@ import {
   toMarkdown,
   type ValidationReport,
 } from '../../validate/index.js';
-import { writeFileAtomic } from '../../store/dir-files.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
 import type { CommandContext } from '../context.js';
 import { abortController } from '../signals.js';
 import { InterruptedError, UsageError } from '../../errors/index.js';
