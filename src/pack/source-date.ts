@@ -2,28 +2,21 @@
  * The timestamp every archive entry carries and the commit the release is made from:
  * SOURCE_DATE_EPOCH, else the HEAD commit time of the config's git repository, else a fixed epoch.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { UsageError } from '../errors/index.js';
+import { git } from '../util/git.js';
 import type { EpochSource } from './types.js';
-
-const run = promisify(execFile);
 
 /** Used when neither SOURCE_DATE_EPOCH nor a git commit gives a date: 1980-01-01T00:00:00Z. */
 export const FIXED_EPOCH = 315532800;
 
-async function git(dir: string, args: string[]): Promise<string | undefined> {
-  try {
-    const { stdout } = await run('git', ['-C', dir, ...args], { encoding: 'utf8' });
-    const out = stdout.trim();
-    return out === '' ? undefined : out;
-  } catch {
-    return undefined; // not a repository, no commits yet, or no git
-  }
+/** git's answer, or undefined when there is none (not a repository, no commits yet, or no git). */
+async function gitOrNothing(dir: string, args: string[]): Promise<string | undefined> {
+  const out = await git(dir, args).catch(() => '');
+  return out === '' ? undefined : out;
 }
 
 export async function headCommit(dir: string): Promise<string | null> {
-  return (await git(dir, ['rev-parse', '--verify', '-q', 'HEAD'])) ?? null;
+  return (await gitOrNothing(dir, ['rev-parse', '--verify', '-q', 'HEAD'])) ?? null;
 }
 
 export async function resolveSourceDate(
@@ -39,7 +32,7 @@ export async function resolveSourceDate(
     }
     return { epoch: Number(raw), from: 'SOURCE_DATE_EPOCH' };
   }
-  const ct = await git(dir, ['log', '-1', '--format=%ct']);
+  const ct = await gitOrNothing(dir, ['log', '-1', '--format=%ct']);
   if (ct !== undefined && /^\d+$/.test(ct)) return { epoch: Number(ct), from: 'git' };
   return { epoch: FIXED_EPOCH, from: 'fixed' };
 }

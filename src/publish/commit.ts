@@ -1,7 +1,6 @@
 /** The commit a release is pinned to: --commit > GITHUB_SHA > BUILD_SOURCEVERSION > `git rev-parse HEAD`. */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { UsageError } from '../errors/index.js';
+import { git } from '../util/git.js';
 
 export type CommitSource = '--commit' | 'GITHUB_SHA' | 'BUILD_SOURCEVERSION' | 'git';
 
@@ -29,8 +28,7 @@ export async function resolveCommit(
   if (env.GITHUB_SHA) return checked(env.GITHUB_SHA, 'GITHUB_SHA');
   if (env.BUILD_SOURCEVERSION) return checked(env.BUILD_SOURCEVERSION, 'BUILD_SOURCEVERSION');
   try {
-    const { stdout } = await promisify(execFile)('git', ['rev-parse', 'HEAD'], { cwd: dir });
-    return checked(stdout, 'git');
+    return checked(await git(dir, ['rev-parse', 'HEAD']), 'git');
   } catch (e) {
     if (e instanceof UsageError) throw e;
     throw new UsageError(

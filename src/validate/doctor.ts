@@ -2,11 +2,12 @@
  * Prerequisites of `krel validate --vm` (and of building its guest image): which are present, which are missing,
  * and the apt-get command that installs them. planDoctor only looks; applyDoctorInstall installs.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
-import { ApplyError, errorMessage } from '../errors/index.js';
+import { ApplyError, InterruptedError, errorMessage } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
+import { runProcess } from '../util/child-process.js';
 import { type HostTool, VM_HOST_TOOLS } from '../vm/tools.js';
 
 export type Prerequisite = HostTool;
@@ -85,23 +86,18 @@ export function canInstallWithApt(): boolean {
   return process.getuid?.() === 0 && spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
-function runLogged(cmd: string, args: string[], logger: Logger, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      ...(signal !== undefined ? { signal } : {}),
-    });
-    const log = (d: Buffer): void => {
-      for (const line of d.toString().split('\n')) if (line.trim() !== '') logger.debug(line);
-    };
-    child.stdout.on('data', log);
-    child.stderr.on('data', log);
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited with ${code}`)),
-    );
+async function runLogged(cmd: string, args: string[], logger: Logger, signal?: AbortSignal): Promise<void> {
+  const log = (line: string): void => {
+    if (line.trim() !== '') logger.debug(line);
+  };
+  const r = await runProcess(cmd, args, {
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    onStdout: log,
+    onStderr: log,
+    ...(signal !== undefined ? { signal } : {}),
   });
+  if (r.aborted) throw new InterruptedError(`interrupted: ${cmd} ${args.join(' ')} was stopped`);
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${r.code ?? r.signal}`);
 }
 
 /** apt-get update + install of the missing packages (root only). */
@@ -120,6 +116,7 @@ export async function applyDoctorInstall(
       signal,
     );
   } catch (e) {
+    if (e instanceof InterruptedError) throw e;
     throw new ApplyError(
       `installing ${report.missingPackages.join(' ')} failed (${errorMessage(e)}); run: ${report.installCommand ?? ''}`,
     );

@@ -1,11 +1,13 @@
 /**
  * One qemu process. Spawned through `setpriv --pdeathsig KILL` so it dies with krel even when krel is killed
- * hard; a kept VM (--keep) is spawned detached instead so it outlives krel. Tracks the exit, keeps the last
- * lines qemu wrote to stderr, and stops it: QMP quit, then SIGKILL after a grace period.
+ * hard; a kept VM (--keep) is spawned without it and unreferenced so it outlives krel. Either way qemu leads its own
+ * process group, stopped the one way krel stops child processes. Tracks the exit, keeps the last lines qemu wrote
+ * to stderr, and stops it: QMP quit (or SIGTERM), then SIGKILL after a grace period.
  */
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { killGroup, stopGroup } from '../util/child-process.js';
 import { VmError } from './errors.js';
 import type { QmpClient } from './qmp.js';
 
@@ -18,7 +20,7 @@ export interface QemuExit {
 
 export interface QemuProcessOptions {
   args: readonly string[];
-  /** Outlive this process (no parent-death signal, own process group, not referenced by the event loop). */
+  /** Outlive this process (no parent-death signal, not referenced by the event loop, stderr to a file). */
   detached: boolean;
   onStderr?: (line: string) => void;
   /** A detached qemu writes its stderr here (a pipe would break when krel exits). */
@@ -38,7 +40,7 @@ export class QemuProcess {
     const args = opts.detached ? [...opts.args] : ['--pdeathsig', 'KILL', '--', QEMU_BINARY, ...opts.args];
     this.stderrFile = opts.stderrFile;
     const errFd = opts.detached ? openSync(opts.stderrFile, 'a') : undefined;
-    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', errFd ?? 'pipe'], detached: opts.detached });
+    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', errFd ?? 'pipe'], detached: true });
     if (errFd !== undefined) closeSync(errFd);
     this.exited = new Promise<QemuExit>((resolve) => {
       child.once('error', (e: NodeJS.ErrnoException) => {
@@ -85,29 +87,19 @@ export class QemuProcess {
 
   /** Synchronous hard kill (for process-exit handlers). */
   killNow(): void {
-    if (this.pid > 0 && this.running) {
-      try {
-        process.kill(this.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    if (this.running) killGroup(this.pid, 'SIGKILL');
   }
 
-  /** Ask qemu to quit over QMP; SIGKILL if it has not exited after graceMs. Resolves once it is gone. */
+  /** Ask qemu to quit over QMP (else SIGTERM); SIGKILL if it has not exited after graceMs. Resolves once it is gone. */
   async stop(qmp: QmpClient | undefined, graceMs = 3000): Promise<void> {
     if (!this.running) return;
     if (qmp !== undefined) {
       await Promise.race([qmp.execute('quit').catch(() => undefined), delay(500)]);
-    } else if (this.pid > 0) {
-      try {
-        process.kill(this.pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
+      if (await Promise.race([this.exited.then(() => true), delay(graceMs).then(() => false)])) return;
+      this.killNow();
+    } else {
+      await stopGroup(this.pid, this.exited, graceMs);
     }
-    if (await Promise.race([this.exited.then(() => true), delay(graceMs).then(() => false)])) return;
-    this.killNow();
     const gone = await Promise.race([this.exited.then(() => true), delay(5000).then(() => false)]);
     if (!gone) throw new VmError(`qemu (pid ${this.pid}) did not exit after SIGKILL`);
   }
