@@ -11,6 +11,7 @@ import lockfile from 'proper-lockfile';
 import { InterruptedError } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
 import { formatDuration } from '../log/logger.js';
+import { retry } from '../util/retry.js';
 import { checkMirrorSuite } from './debian-mirror.js';
 import { buildImage, IMAGE_FILES, type ImageManifest } from './image-build.js';
 import type { ImageRecipe } from './image-recipe.js';
@@ -119,21 +120,30 @@ async function acquireLock(
   signal: AbortSignal | undefined,
 ): Promise<() => Promise<void>> {
   let told = false;
-  for (;;) {
+  try {
+    return await retry(
+      () =>
+        lockfile.lock(target, {
+          realpath: false,
+          lockfilePath: `${target}.lock`,
+          stale: 30_000,
+          update: 5_000,
+          onCompromised: (e) => logger.warn(`image ${name}: build lock lost (${e.message})`),
+        }),
+      {
+        attempts: Infinity,
+        baseMs: 1000,
+        maxMs: 1000,
+        ...(signal !== undefined ? { signal } : {}),
+        shouldRetry: (e) => (e as NodeJS.ErrnoException).code === 'ELOCKED',
+        onRetry: () => {
+          if (!told) logger.info(`image ${name}: another krel is building it; waiting for that build`);
+          told = true;
+        },
+      },
+    );
+  } catch (e) {
     if (signal?.aborted === true) throw new InterruptedError();
-    try {
-      return await lockfile.lock(target, {
-        realpath: false,
-        lockfilePath: `${target}.lock`,
-        stale: 30_000,
-        update: 5_000,
-        onCompromised: (e) => logger.warn(`image ${name}: build lock lost (${e.message})`),
-      });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ELOCKED') throw e;
-      if (!told) logger.info(`image ${name}: another krel is building it; waiting for that build`);
-      told = true;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
+    throw e;
   }
 }
