@@ -1,5 +1,6 @@
 /** Run one command over SSH with streamed output, a timeout and cancellation. */
 import { errorMessage } from '../errors/index.js';
+import { onTimeoutOrAbort } from '../util/cancel.js';
 import type { SshConnection } from './connect.js';
 import { SshError } from './errors.js';
 import { envPrefix } from './quote.js';
@@ -46,8 +47,7 @@ export function exec(conn: SshConnection, command: string, opts: ExecOptions = {
       const finish = (): void => {
         if (done) return;
         done = true;
-        if (timer !== undefined) clearTimeout(timer);
-        opts.signal?.removeEventListener('abort', onAbort);
+        unwatch();
         conn.client.removeListener('close', onClientClose);
         resolve({ exitCode, signal: exitSignal, timedOut, aborted, durationMs: Date.now() - started });
       };
@@ -62,18 +62,11 @@ export function exec(conn: SshConnection, command: string, opts: ExecOptions = {
         channel.close();
         finish();
       };
-      const timer =
-        opts.timeoutMs === undefined
-          ? undefined
-          : setTimeout(() => {
-              timedOut = true;
-              stop();
-            }, opts.timeoutMs);
-      const onAbort = (): void => {
-        aborted = true;
+      const unwatch = onTimeoutOrAbort(opts, (reason) => {
+        if (reason === 'timeout') timedOut = true;
+        else aborted = true;
         stop();
-      };
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      });
       const onClientClose = (): void => channel.close();
       conn.client.once('close', onClientClose);
       channel.on('data', (d: Buffer) => opts.onStdout?.(d));

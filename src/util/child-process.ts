@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { onTimeoutOrAbort } from './cancel.js';
 
 /** Send `signal` to the process group led by `pid`. False when there is no such group (it has ended). */
 export function killGroup(pid: number | undefined, signal: NodeJS.Signals): boolean {
@@ -87,19 +88,12 @@ export function runProcess(
     let closed!: () => void;
     const whenClosed = new Promise<void>((r) => (closed = r));
     let timedOut = false;
-    const stop = (): void => void stopGroup(child.pid, whenClosed, opts.graceMs ?? 5000);
-    const onAbort = (): void => stop();
-    const timer =
-      opts.timeoutMs === undefined
-        ? undefined
-        : setTimeout(() => {
-            timedOut = true;
-            stop();
-          }, opts.timeoutMs);
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const unwatch = onTimeoutOrAbort(opts, (reason) => {
+      timedOut = reason === 'timeout';
+      void stopGroup(child.pid, whenClosed, opts.graceMs ?? 5000);
+    });
     const settle = (): void => {
-      clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
+      unwatch();
       closed();
     };
     child.once('error', (e) => {
