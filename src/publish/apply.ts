@@ -16,7 +16,7 @@ import { draftTagName } from './marker.js';
 import type { PlanAsset, PlanStep, PublishPlan } from './plan-types.js';
 import { refusalError } from './plan.js';
 import type { RetryOptions } from '../util/retry.js';
-import { discardOwnDraft, swapAndPublish } from './swap.js';
+import { discardOwnDraft, supersededBy, swapAndPublish } from './swap.js';
 import { uploadProblem, uploadVerified } from './upload.js';
 import { verifyDownload } from './verify.js';
 
@@ -196,6 +196,12 @@ export async function applyPublishPlan(plan: PublishPlan, o: ApplyPublishOptions
       } catch (e) {
         if (o.signal.aborted)
           throw new InterruptedError(`interrupted while checking downloads; ${published.url} is published`);
+        const other = await supersededBy(store, plan.tag, published);
+        if (other !== undefined)
+          throw new ApplyError(
+            `published ${published.url}, but another run replaced it since (${other}): this run's release is superseded and nothing of the other run was touched`,
+            { cause: e },
+          );
         throw new ApplyError(`published ${published.url}, but ${errorMessage(e)}`, { cause: e });
       }
       logger.info(`${want.name}: public download matches sha256`);

@@ -37,6 +37,23 @@ const publishedOf = (all: StoredRelease[], tag: string): StoredRelease[] =>
 
 const describe = (r: StoredRelease): string => `${r.url} at ${r.targetCommitish}`;
 
+/**
+ * After a failure past the swap: the published release of the tag when it is no longer `ours` (a later run
+ * replaced it, as a later publish of a replace tag may), else undefined.
+ */
+export async function supersededBy(
+  store: ReleaseStore,
+  tag: string,
+  ours: StoredRelease,
+): Promise<string | undefined> {
+  const now = await readTag(store, tag).then(
+    (all) => publishedOf(all, tag),
+    () => [],
+  );
+  const other = now.find((r) => r.id !== ours.id);
+  return other !== undefined && !now.some((r) => r.id === ours.id) ? describe(other) : undefined;
+}
+
 /** Delete this run's own draft if it still is this run's; say what happened to it. */
 export async function discardOwnDraft(
   store: ReleaseStore,
