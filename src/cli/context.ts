@@ -1,11 +1,16 @@
-/** What every command gets: its global options, a logger, the config, and stdout for machine output. */
-import { existsSync } from 'node:fs';
+/**
+ * What a command handler works with: its global flags, a logger, stdout for machine output, and the release
+ * context built once from them (src/context/build.ts).
+ */
 import path from 'node:path';
 import type { Command } from 'commander';
+import { buildReleaseContext, loadContextConfig } from '../context/build.js';
+import type { ReleaseContext } from '../context/release-context.js';
 import type { KrelConfig } from '../config/types.js';
-import { UsageError } from '../errors/index.js';
 import { Logger } from '../log/logger.js';
 import { redact, registerEnvSecrets } from '../log/redact.js';
+import { abortController } from './signals.js';
+import { TOOL_VERSION } from './version.js';
 
 export interface GlobalOptions {
   json: boolean;
@@ -14,7 +19,7 @@ export interface GlobalOptions {
   config?: string;
 }
 
-export interface CommandContext {
+export interface CommandIo {
   globals: GlobalOptions;
   logger: Logger;
   env: NodeJS.ProcessEnv;
@@ -22,20 +27,15 @@ export interface CommandContext {
   /** Write machine output (JSON, URLs) to stdout, redacted. */
   print(text: string): void;
   printJson(value: unknown): void;
-  /** Load krel.json: --config, else $KREL_CONFIG, else ./krel.json. */
-  config(): Promise<KrelConfig>;
+  /** A path from the command line, made absolute against the working directory. */
+  resolve(p: string): string;
 }
 
-function configPath(globals: GlobalOptions, env: NodeJS.ProcessEnv, cwd: string): string {
-  const p = globals.config ?? env.KREL_CONFIG ?? 'krel.json';
-  return path.resolve(cwd, p);
-}
-
-export function createContext(
+export function commandIo(
   cmd: Command,
   env: NodeJS.ProcessEnv = process.env,
   cwd = process.cwd(),
-): CommandContext {
+): CommandIo {
   const o = cmd.optsWithGlobals<Partial<GlobalOptions>>();
   const globals: GlobalOptions = {
     json: o.json ?? false,
@@ -44,25 +44,40 @@ export function createContext(
     ...(o.config !== undefined ? { config: o.config } : {}),
   };
   registerEnvSecrets(env);
-  const logger = new Logger({ verbose: globals.verbose });
-  let cached: Promise<KrelConfig> | undefined;
   return {
     globals,
-    logger,
+    logger: new Logger({ verbose: globals.verbose }),
     env,
     cwd,
     print: (text) => void process.stdout.write(redact(text.endsWith('\n') ? text : text + '\n')),
     printJson: (value) => void process.stdout.write(redact(JSON.stringify(value, null, 2)) + '\n'),
-    config() {
-      cached ??= (async () => {
-        const file = configPath(globals, env, cwd);
-        if (globals.config === undefined && env.KREL_CONFIG === undefined && !existsSync(file)) {
-          throw new UsageError(`no krel.json in ${cwd}: create one or pass --config PATH`);
-        }
-        const { loadConfig } = await import('../config/load.js');
-        return loadConfig(file);
-      })();
-      return cached;
-    },
+    resolve: (p) => path.resolve(cwd, p),
   };
+}
+
+/** krel.json alone (--config > KREL_CONFIG > ./krel.json), for commands that need no release facts. */
+export function readConfig(io: CommandIo): Promise<KrelConfig> {
+  return loadContextConfig({
+    env: io.env,
+    cwd: io.cwd,
+    ...(io.globals.config !== undefined ? { configFile: io.globals.config } : {}),
+  });
+}
+
+/** The release context of this command: the one place flags and environment become release facts. */
+export function releaseContext(
+  io: CommandIo,
+  over: { store?: string | undefined; commit?: string | undefined } = {},
+): Promise<ReleaseContext> {
+  return buildReleaseContext({
+    env: io.env,
+    cwd: io.cwd,
+    logger: io.logger,
+    signal: abortController.signal,
+    options: { dryRun: io.globals.dryRun, json: io.globals.json, verbose: io.globals.verbose },
+    toolVersion: TOOL_VERSION,
+    ...(io.globals.config !== undefined ? { configFile: io.globals.config } : {}),
+    ...(over.store !== undefined ? { store: over.store } : {}),
+    ...(over.commit !== undefined ? { commit: over.commit } : {}),
+  });
 }

@@ -1,19 +1,15 @@
 /**
  * The commander program. Exported so tests drive it in-process; only main.ts calls process.exit.
  */
-import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { redact } from '../log/redact.js';
 import { COMMANDS } from './commands/index.js';
-
-const VERSION = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+import { TOOL_VERSION } from './version.js';
 
 export function buildProgram(): Command {
   const program = new Command('krel')
     .description('Package, publish and prove Kontain releases.')
-    .version(VERSION, '-V, --version', 'print the krel version')
+    .version(TOOL_VERSION, '-V, --version', 'print the krel version')
     .option('--json', 'machine-readable output on stdout (logs stay on stderr)', false)
     .option('-n, --dry-run', 'plan only: print what would be done and change nothing', false)
     .option('-v, --verbose', 'more detail in the logs', false)

@@ -1,10 +1,6 @@
 /** Preflight: gather every fact the planner needs. Read-only: not one write request is made here. */
-import type { KrelConfig } from '../config/types.js';
-import type { Logger } from '../log/logger.js';
+import type { ReleaseContext } from '../context/release-context.js';
 import { msFromEnv } from '../store/tuning.js';
-import type { ReleaseStore } from '../store/types.js';
-import { resolveTag } from '../tag/index.js';
-import { resolveCommit } from './commit.js';
 import { DEFAULT_LEASE_MS, newRun } from './lease.js';
 import { gatherLocalAssets } from './local-assets.js';
 import { isForTag } from './marker.js';
@@ -12,15 +8,8 @@ import { readNotesFile } from './notes.js';
 import type { PublishFacts } from './plan.js';
 
 export interface GatherOptions {
-  config: KrelConfig;
-  env: NodeJS.ProcessEnv;
-  store: ReleaseStore;
-  logger: Logger;
-  /** --commit */
-  commit?: string;
   /** dist/ override (--dist); default config.out */
   dist?: string;
-  signal?: AbortSignal;
   /**
    * Rules only: skip reading dist/ (it may not exist yet). `krel release` uses this to refuse a tag before
    * spending minutes on make and validation.
@@ -28,13 +17,14 @@ export interface GatherOptions {
   rulesOnly?: boolean;
 }
 
-export async function gatherPublishFacts(o: GatherOptions): Promise<PublishFacts> {
-  const { config, logger, store } = o;
+export async function gatherPublishFacts(ctx: ReleaseContext, o: GatherOptions = {}): Promise<PublishFacts> {
+  const { config, logger } = ctx;
+  const store = ctx.store();
   // KREL_DRAFT_LEASE_MS: how long another run's draft counts as live without a heartbeat (lease.ts).
-  const run = newRun(msFromEnv(o.env, 'KREL_DRAFT_LEASE_MS') ?? DEFAULT_LEASE_MS);
-  const tag = resolveTag(o.env, config.release.defaultTag);
+  const run = newRun(msFromEnv(ctx.env, 'KREL_DRAFT_LEASE_MS') ?? DEFAULT_LEASE_MS);
+  const tag = { tag: ctx.tag.tag, source: ctx.tag.source };
   logger.info(`tag ${tag.tag} (from ${tag.source})`);
-  const commit = await resolveCommit(o.commit, o.env, config.dir);
+  const commit = await ctx.commit();
   logger.info(`commit ${commit.commit} (from ${commit.source})`);
   const info = await logger.step('store', async () => {
     const i = await store.info();
@@ -49,7 +39,7 @@ export async function gatherPublishFacts(o: GatherOptions): Promise<PublishFacts
     o.rulesOnly === true
       ? { dist, assets: [], problems: [] }
       : await logger.step('assets', async () => {
-          const l = await gatherLocalAssets(dist, o.signal);
+          const l = await gatherLocalAssets(dist, ctx.signal);
           logger.info(`${l.assets.length} assets in ${l.dist}, checked against SHA256SUMS`);
           return l;
         });

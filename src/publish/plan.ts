@@ -5,7 +5,7 @@
 import { RefusedError } from '../errors/index.js';
 import type { StoreInfo, StoredRelease } from '../store/types.js';
 import { releaseFlags, tagRule, type ResolvedTag } from '../tag/index.js';
-import type { ResolvedCommit } from './commit.js';
+import type { ResolvedCommit } from '../context/commit.js';
 import type { LocalAssets } from './local-assets.js';
 import { describeRival, draftHolder, newRun, type RunIdentity } from './lease.js';
 import { parseMarker } from './marker.js';

@@ -1,12 +1,10 @@
 /**
- * createStore: the ReleaseStore named by `--store`, else krel.json release.store.
- *   github   token GITHUB_RELEASE_TOKEN else GITHUB_TOKEN; repo krel.json "repo" else GITHUB_REPOSITORY;
- *            API base GITHUB_API_URL else https://api.github.com
+ * createStore: the ReleaseStore of a spec (the release context picks it: `--store`, else krel.json's).
+ *   github   token GITHUB_RELEASE_TOKEN else GITHUB_TOKEN; API base GITHUB_API_URL else https://api.github.com
  *   dir:PATH the local release store rooted at PATH (relative to the current directory on the command line,
  *            to krel.json in the config)
  */
-import path from 'node:path';
-import { checkRepo } from '../config/repo-name.js';
+import type { StoreSpec } from '../config/store-spec.js';
 import type { KrelConfig } from '../config/types.js';
 import { RefusedError, UsageError } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
@@ -16,29 +14,6 @@ import { DEFAULT_API_URL } from './github-client.js';
 import { createGitHubStore } from './github-store.js';
 import { msFromEnv } from './tuning.js';
 import type { ReleaseStore } from './types.js';
-
-export type StoreSpec = { kind: 'github' } | { kind: 'dir'; root: string };
-
-export interface CreateStoreOptions {
-  /** `--store` from the command line: "github" or "dir:PATH". */
-  store?: string;
-  cwd?: string;
-}
-
-export function parseStoreSpec(spec: string, base: string): StoreSpec {
-  if (spec === 'github') return { kind: 'github' };
-  if (spec.startsWith('dir:') && spec.length > 'dir:'.length)
-    return { kind: 'dir', root: path.resolve(base, spec.slice(4)) };
-  throw new UsageError(`--store ${spec}: expected "github" or "dir:PATH"`);
-}
-
-function storeRepo(config: KrelConfig, env: NodeJS.ProcessEnv): string {
-  const repo = config.repo ?? env.GITHUB_REPOSITORY;
-  if (repo === undefined || repo === '') {
-    throw new UsageError('no repository: set "repo": "owner/name" in krel.json or GITHUB_REPOSITORY');
-  }
-  return checkRepo(repo, config.repo !== undefined ? `"repo" in ${config.file}` : 'GITHUB_REPOSITORY');
-}
 
 /** GITHUB_API_URL, else api.github.com: an http(s) URL without credentials, or a UsageError naming it. */
 function githubApiUrl(env: NodeJS.ProcessEnv): string {
@@ -72,15 +47,23 @@ function githubToken(env: NodeJS.ProcessEnv): string {
   return token;
 }
 
-export function createStore(
-  config: KrelConfig,
-  env: NodeJS.ProcessEnv,
-  logger: Logger,
-  opts: CreateStoreOptions = {},
-): ReleaseStore {
-  const spec =
-    opts.store !== undefined ? parseStoreSpec(opts.store, opts.cwd ?? process.cwd()) : config.release.store;
-  const repo = storeRepo(config, env);
+export interface CreateStoreInput {
+  config: KrelConfig;
+  spec: StoreSpec;
+  /** owner/name, already checked (the release context resolves it). */
+  repo: string | undefined;
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+}
+
+export function createStore(input: CreateStoreInput): ReleaseStore {
+  const { config, spec, env, logger } = input;
+  const repo = input.repo;
+  if (repo === undefined) {
+    throw new UsageError(
+      `no repository: set "repo": "owner/name" in ${config.file} or the GITHUB_REPOSITORY variable`,
+    );
+  }
   if (spec.kind === 'dir') return createDirStore({ root: spec.root, repo });
   const [owner = '', name = ''] = repo.split('/');
   const apiUrl = githubApiUrl(env);

@@ -10,6 +10,7 @@ import { ApplyError, RefusedError } from '../../src/errors/index.js';
 import { Logger } from '../../src/log/logger.js';
 import { applyPublishPlan } from '../../src/publish/apply.js';
 import { gatherPublishFacts } from '../../src/publish/facts.js';
+import { testContext } from '../support/context.js';
 import { parseLease } from '../../src/publish/marker.js';
 import { buildPublishPlan } from '../../src/publish/plan.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -35,12 +36,9 @@ describe('publish executor (local store, injected faults)', () => {
 
   async function planFor(store: ReleaseStore, env: NodeJS.ProcessEnv = {}) {
     const config = await loadConfig(p.config);
-    const facts = await gatherPublishFacts({
-      config,
-      env: { RELEASE_TAG: 'v0.1-test', ...env },
-      store,
-      logger,
-    });
+    const facts = await gatherPublishFacts(
+      testContext(config, { env: { RELEASE_TAG: 'v0.1-test', ...env }, store, logger }),
+    );
     return buildPublishPlan(facts);
   }
 

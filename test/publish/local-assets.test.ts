@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../../src/errors/index.js';
-import { resolveCommit } from '../../src/publish/commit.js';
+import { resolveCommit } from '../../src/context/commit.js';
 import { MAX_ASSETS, gatherLocalAssets } from '../../src/publish/local-assets.js';
 import { parseSums } from '../../src/checksums/index.js';
 import { sha256 } from './project.js';

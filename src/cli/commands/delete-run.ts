@@ -1,12 +1,9 @@
 /** `krel delete TAG`: delete a replaceable release (and with --tag its git tag). */
-import { applyCleanupPlan } from '../../publish/cleanup-apply.js';
-import { buildDeletePlan, type CleanupPlan } from '../../publish/cleanup-plan.js';
+import { applyCleanup, planDelete } from '../../publish/cleanup-release.js';
+import type { CleanupPlan } from '../../publish/cleanup-plan.js';
 import { formatCleanupPlan } from '../../publish/cleanup-render.js';
-import { isForTag } from '../../publish/marker.js';
-import type { ReleaseStore } from '../../store/types.js';
-import { checkTag } from '../../tag/index.js';
-import type { CommandContext } from '../context.js';
-import { openStore } from './store-run.js';
+import type { ReleaseContext } from '../../context/release-context.js';
+import { releaseContext, type CommandIo } from '../context.js';
 
 export interface DeleteFlags {
   store?: string;
@@ -14,33 +11,19 @@ export interface DeleteFlags {
   force?: boolean;
 }
 
-export async function runDelete(ctx: CommandContext, tagArg: string, flags: DeleteFlags): Promise<void> {
-  const tag = checkTag(tagArg, 'argument');
-  const config = await ctx.config();
-  const store = openStore(ctx, config, flags.store);
-  const info = await store.info();
-  const plan = buildDeletePlan({
-    store: info.description,
-    tag,
-    releases: (await store.listReleases()).filter((r) => isForTag(r, tag)),
-    tagCommit: flags.tag === true ? await store.tagCommit(tag) : undefined,
-    withTag: flags.tag === true,
-    replace: config.release.replace,
-    force: flags.force === true,
-  });
-  await runCleanup(ctx, plan, store);
+export async function runDelete(io: CommandIo, tagArg: string, flags: DeleteFlags): Promise<void> {
+  const ctx = await releaseContext(io, flags);
+  const plan = await planDelete(ctx, tagArg, { withTag: flags.tag === true, force: flags.force === true });
+  await finishCleanup(io, ctx, plan);
 }
 
 /** Shared by delete and prune: print the plan on --dry-run, else apply it; --json reports what was deleted. */
-export async function runCleanup(ctx: CommandContext, plan: CleanupPlan, store: ReleaseStore): Promise<void> {
-  if (ctx.globals.dryRun) {
-    if (ctx.globals.json) ctx.printJson(plan);
-    else ctx.print(formatCleanupPlan(plan));
+export async function finishCleanup(io: CommandIo, ctx: ReleaseContext, plan: CleanupPlan): Promise<void> {
+  if (io.globals.dryRun) {
+    if (io.globals.json) io.printJson(plan);
+    else io.print(formatCleanupPlan(plan));
     return;
   }
-  const result = await applyCleanupPlan(plan, store, ctx.logger);
-  ctx.logger.info(
-    `deleted ${result.deleted.length}${plan.kind === 'prune' ? `, kept ${plan.keep.length}` : ''}`,
-  );
-  if (ctx.globals.json) ctx.printJson({ ...plan, deleted: result.deleted });
+  const result = await applyCleanup(ctx, plan);
+  if (io.globals.json) io.printJson({ ...plan, deleted: result.deleted });
 }

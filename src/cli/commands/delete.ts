@@ -1,6 +1,6 @@
 /** `krel delete TAG`: delete a replaceable release (and with --tag its git tag). */
 import { Command } from 'commander';
-import { createContext } from '../context.js';
+import { commandIo } from '../context.js';
 import type { DeleteFlags } from './delete-run.js';
 
 export function deleteCommand(): Command {
@@ -19,6 +19,6 @@ the release is immutable, or there is nothing to delete; 4 failed part-way.`,
     )
     .action(async (tag: string, flags: DeleteFlags, cmd: Command) => {
       const { runDelete } = await import('./delete-run.js');
-      await runDelete(createContext(cmd), tag, flags);
+      await runDelete(commandIo(cmd), tag, flags);
     });
 }

@@ -6,10 +6,10 @@ import {
   planDoctor,
   type DoctorReport,
 } from '../../validate/doctor.js';
-import type { CommandContext } from '../context.js';
+import type { CommandIo } from '../context.js';
 import { abortController } from '../signals.js';
 
-function show(ctx: CommandContext, report: DoctorReport): void {
+function show(ctx: CommandIo, report: DoctorReport): void {
   for (const c of report.checks) {
     ctx.logger.info(
       c.found
@@ -20,7 +20,7 @@ function show(ctx: CommandContext, report: DoctorReport): void {
   for (const n of report.notes) ctx.logger.info(`note     ${n}`);
 }
 
-export async function runDoctor(ctx: CommandContext, flags: { install: boolean }): Promise<void> {
+export async function runDoctor(ctx: CommandIo, flags: { install: boolean }): Promise<void> {
   let report = planDoctor(ctx.env);
   if (flags.install && !report.ok && !ctx.globals.dryRun) {
     if (!canInstallWithApt()) {

@@ -1,6 +1,6 @@
 /** `krel doctor`: the prerequisites of `krel validate --vm`, found or missing, with the command to install them. */
 import { Command } from 'commander';
-import { createContext } from '../context.js';
+import { commandIo } from '../context.js';
 
 export function doctorCommand(): Command {
   return new Command('doctor')
@@ -12,6 +12,6 @@ export function doctorCommand(): Command {
     )
     .action(async (flags: { install: boolean }, cmd: Command) => {
       const { runDoctor } = await import('./doctor-run.js');
-      await runDoctor(createContext(cmd), flags);
+      await runDoctor(commandIo(cmd), flags);
     });
 }

@@ -26,8 +26,8 @@ import {
   type RegistrySpec,
 } from '../../images/index.js';
 import { resolveSourceDate } from '../../pack/source-date.js';
-import { resolveCommit } from '../../publish/commit.js';
-import type { CommandContext } from '../context.js';
+import { resolveCommit } from '../../context/commit.js';
+import { readConfig, type CommandIo } from '../context.js';
 import { abortController } from '../signals.js';
 
 export interface ImagesFlags {
@@ -45,7 +45,7 @@ const VERSION = (
   JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
-function storeRoot(ctx: CommandContext, flags: ImagesFlags, config: KrelConfig | undefined): string {
+function storeRoot(ctx: CommandIo, flags: ImagesFlags, config: KrelConfig | undefined): string {
   if (flags.imagesStore === undefined) return path.join(config?.dir ?? ctx.cwd, '.krel-images');
   const spec = parseRegistry(
     flags.imagesStore.startsWith('oci:') ? flags.imagesStore : `oci:${flags.imagesStore}`,
@@ -58,7 +58,7 @@ async function openStoreTarget(root: string, create: boolean): Promise<LayoutTar
   return new LayoutTarget(await ImageLayout.open(root, create), `oci:${root}`);
 }
 
-function opener(ctx: CommandContext, flags: ImagesFlags, create: boolean) {
+function opener(ctx: CommandIo, flags: ImagesFlags, create: boolean) {
   return (spec: RegistrySpec): Promise<ImageTarget> =>
     openTarget(spec, {
       env: ctx.env,
@@ -70,17 +70,13 @@ function opener(ctx: CommandContext, flags: ImagesFlags, create: boolean) {
     });
 }
 
-function show(ctx: CommandContext, plan: unknown, text: string): void {
+function show(ctx: CommandIo, plan: unknown, text: string): void {
   if (ctx.globals.json) ctx.printJson(plan);
   else ctx.print(text);
 }
 
-export async function runImagesBuild(
-  ctx: CommandContext,
-  names: string[],
-  flags: ImagesFlags,
-): Promise<void> {
-  const config = await ctx.config();
+export async function runImagesBuild(ctx: CommandIo, names: string[], flags: ImagesFlags): Promise<void> {
+  const config = await readConfig(ctx);
   const root = storeRoot(ctx, flags, config);
   const { commit } = await resolveCommit(flags.commit, ctx.env, config.dir);
   const { epoch } = await resolveSourceDate(ctx.env, config.dir);
@@ -113,8 +109,8 @@ function pushTags(flags: ImagesFlags, commit: string | undefined): string[] {
   return ['latest', commit!];
 }
 
-export async function runImagesPush(ctx: CommandContext, names: string[], flags: ImagesFlags): Promise<void> {
-  const config = await ctx.config();
+export async function runImagesPush(ctx: CommandIo, names: string[], flags: ImagesFlags): Promise<void> {
+  const config = await readConfig(ctx);
   const spec = parseRegistry(flags.registry!);
   const tags =
     flags.tag !== undefined
@@ -132,9 +128,9 @@ export async function runImagesPush(ctx: CommandContext, names: string[], flags:
   else for (const t of result.tagged) ctx.print(t);
 }
 
-export async function runImagesPull(ctx: CommandContext, refText: string, flags: ImagesFlags): Promise<void> {
+export async function runImagesPull(ctx: CommandIo, refText: string, flags: ImagesFlags): Promise<void> {
   const pull = parsePullRef(refText);
-  const config = await ctx.config().catch(() => undefined);
+  const config = await readConfig(ctx).catch(() => undefined);
   const root = storeRoot(ctx, flags, config);
   const store = ctx.globals.dryRun
     ? new LayoutTarget(new ImageLayout(root), `oci:${root}`)
@@ -147,8 +143,8 @@ export async function runImagesPull(ctx: CommandContext, refText: string, flags:
   else ctx.print(`${plan.ref} ${plan.digest}`);
 }
 
-export async function runImagesCleanup(ctx: CommandContext, flags: ImagesFlags): Promise<void> {
-  const config = await ctx.config();
+export async function runImagesCleanup(ctx: CommandIo, flags: ImagesFlags): Promise<void> {
+  const config = await readConfig(ctx);
   const tag = checkTag(flags.tag!, '--tag');
   const spec = parseRegistry(flags.registry!);
   const extra = (flags.repos ?? '')

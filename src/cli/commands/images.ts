@@ -1,6 +1,6 @@
 /** `krel images build|push|pull|cleanup`: runenv container images (OCI), built reproducibly and pushed. */
 import { Command } from 'commander';
-import { createContext } from '../context.js';
+import { commandIo } from '../context.js';
 import type { ImagesFlags } from './images-run.js';
 
 const STORE = [
@@ -21,7 +21,7 @@ async function run(
   flags: ImagesFlags,
 ): Promise<void> {
   const m = await import('./images-run.js');
-  const ctx = createContext(cmd);
+  const ctx = commandIo(cmd);
   if (which === 'build') await m.runImagesBuild(ctx, args, flags);
   else if (which === 'push') await m.runImagesPush(ctx, args, flags);
   else if (which === 'pull') await m.runImagesPull(ctx, args[0]!, flags);

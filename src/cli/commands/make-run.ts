@@ -1,23 +1,9 @@
-/** `krel make`: package the release archives, SHA256SUMS and release-manifest.json. */
+/** `krel make`: flags -> release context -> plan (printed on --dry-run) -> archives, SHA256SUMS, manifest. */
 import { statSync } from 'node:fs';
-import path from 'node:path';
 import { UsageError } from '../../errors/index.js';
-import { formatBytes } from '../../log/logger.js';
-import { createProgress } from '../../log/progress.js';
-import {
-  applyMake,
-  assertInputsPresent,
-  buildDir,
-  formatPlan,
-  limitYoungGenerationGrowth,
-  planMake,
-  runBuild,
-  type MakePlan,
-  type ReleaseManifest,
-} from '../../pack/index.js';
-import type { CommandContext } from '../context.js';
-import { abortController } from '../signals.js';
-import { verifyOrRefuse } from './verify-run.js';
+import { formatPlan } from '../../pack/index.js';
+import { makeRelease, planRelease } from '../../pack/make-release.js';
+import { releaseContext, type CommandIo } from '../context.js';
 
 export interface MakeFlags {
   from?: string;
@@ -26,8 +12,8 @@ export interface MakeFlags {
   level: number;
 }
 
-function existingDir(cwd: string, p: string, flag: string): string {
-  const abs = path.resolve(cwd, p);
+function existingDir(io: CommandIo, p: string, flag: string): string {
+  const abs = io.resolve(p);
   let isDir = false;
   try {
     isDir = statSync(abs).isDirectory();
@@ -38,47 +24,20 @@ function existingDir(cwd: string, p: string, flag: string): string {
   return abs;
 }
 
-export async function runMake(
-  ctx: CommandContext,
-  flags: MakeFlags,
-  toolVersion: string,
-): Promise<ReleaseManifest | undefined> {
-  limitYoungGenerationGrowth();
-  const config = await ctx.config();
-  const opts = {
-    env: ctx.env,
-    ...(flags.from !== undefined ? { from: existingDir(ctx.cwd, flags.from, '--from') } : {}),
-    ...(flags.out !== undefined ? { out: path.resolve(ctx.cwd, flags.out) } : {}),
+export async function runMake(io: CommandIo, flags: MakeFlags): Promise<void> {
+  const ctx = await releaseContext(io);
+  const options = {
+    level: flags.level,
+    verify: flags.verify === true,
+    ...(flags.from !== undefined ? { from: existingDir(io, flags.from, '--from') } : {}),
+    ...(flags.out !== undefined ? { out: io.resolve(flags.out) } : {}),
   };
-  let plan: MakePlan = await planMake(config, opts);
-  const build = plan.build;
-  if (plan.missing.length > 0 && build !== undefined && !ctx.globals.dryRun) {
-    await ctx.logger.step(`build: ${build}`, () =>
-      runBuild(build, buildDir(plan.source, config.dir), ctx.logger, abortController.signal),
-    );
-    plan = await planMake(config, opts);
-    delete plan.build;
+  const plan = await planRelease(ctx, options);
+  if (io.globals.dryRun) {
+    if (io.globals.json) io.printJson(plan);
+    else io.print(formatPlan(plan));
+    return;
   }
-  if (ctx.globals.dryRun) {
-    if (build === undefined) assertInputsPresent(plan);
-    if (ctx.globals.json) ctx.printJson(plan);
-    else ctx.print(formatPlan(plan));
-    return undefined;
-  }
-  assertInputsPresent(plan);
-  const manifest = await ctx.logger.step(`make ${plan.out}`, async () => {
-    const m = await applyMake(plan, {
-      toolVersion,
-      level: flags.level,
-      progress: createProgress(ctx.logger, { enabled: !ctx.globals.json }),
-      signal: abortController.signal,
-    });
-    for (const a of m.archives) {
-      ctx.logger.info(`${a.name}: ${a.entries.length} entries, ${formatBytes(a.size)}, sha256 ${a.sha256}`);
-    }
-    return m;
-  });
-  if (flags.verify === true) await ctx.logger.step('verify', () => verifyOrRefuse(ctx, plan.out, false));
-  if (ctx.globals.json) ctx.printJson(manifest);
-  return manifest;
+  const manifest = await makeRelease(ctx, plan, options);
+  if (io.globals.json) io.printJson(manifest);
 }

@@ -1,6 +1,6 @@
 /** `krel make`: package the release archives, SHA256SUMS and release-manifest.json. */
 import { Command } from 'commander';
-import { createContext } from '../context.js';
+import { commandIo } from '../context.js';
 import { gzipLevel } from '../options.js';
 import type { MakeFlags } from './make-run.js';
 
@@ -26,6 +26,6 @@ UTF-8), an output directory krel cannot prove it made, or --verify found a misma
     )
     .action(async (flags: MakeFlags, cmd: Command) => {
       const { runMake } = await import('./make-run.js');
-      await runMake(createContext(cmd), flags, cmd.parent?.version() ?? '0.0.0');
+      await runMake(commandIo(cmd), flags);
     });
 }

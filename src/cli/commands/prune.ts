@@ -1,6 +1,6 @@
 /** `krel prune --match 'v*-daily' --keep N`: delete all but the newest N releases whose tag matches. */
 import { Command } from 'commander';
-import { createContext } from '../context.js';
+import { commandIo } from '../context.js';
 import { tagGlob, wholeNumber } from '../options.js';
 import type { PruneFlags } from './prune-run.js';
 
@@ -22,6 +22,6 @@ or is immutable), nothing changed; 4 failed part-way.`,
     )
     .action(async (flags: PruneFlags, cmd: Command) => {
       const { runPrune } = await import('./prune-run.js');
-      await runPrune(createContext(cmd), flags);
+      await runPrune(commandIo(cmd), flags);
     });
 }

@@ -1,6 +1,6 @@
 /** `krel publish`: make dist/ a release, with the tag rules and nothing half-done ever visible. */
 import { Command } from 'commander';
-import { createContext } from '../context.js';
+import { commandIo } from '../context.js';
 import type { PublishFlags } from './publish-run.js';
 
 export function publishCommand(): Command {
@@ -30,6 +30,6 @@ made by krel, immutable release, missing or rejected token, dist/ not matching S
     )
     .action(async (flags: PublishFlags, cmd: Command) => {
       const { runPublish } = await import('./publish-run.js');
-      await runPublish(createContext(cmd), flags);
+      await runPublish(commandIo(cmd), flags);
     });
 }

@@ -1,6 +1,6 @@
 /** `krel release`: the whole pipeline in one command, with the CI workflow's gates. */
 import { Command, Option } from 'commander';
-import { createContext } from '../context.js';
+import { commandIo } from '../context.js';
 import { positiveInt } from '../options.js';
 import type { ReleaseFlags } from './release-run.js';
 
@@ -45,6 +45,6 @@ Exit codes: those of the failing step (2 usage, 3 refused, 4 part-way, 5 validat
     )
     .action(async (flags: ReleaseFlags, cmd: Command) => {
       const { runRelease } = await import('./release-run.js');
-      await runRelease(createContext(cmd), flags, cmd.parent?.version() ?? '0.0.0');
+      await runRelease(commandIo(cmd), flags);
     });
 }

@@ -3,8 +3,9 @@
  * over SSH, against local dist/ (default) or a published release (--release TAG). Exit 5 when a step fails.
  */
 import { Command, Option } from 'commander';
-import { createContext } from '../context.js';
+import { commandIo } from '../context.js';
 import { positiveNumber, positiveInt } from '../options.js';
+import { VALIDATE_DEFAULTS } from '../../validate/validate-release.js';
 import type { ValidateFlags } from './validate-run.js';
 
 export function validateCommand(): Command {
@@ -38,7 +39,12 @@ export function validateCommand(): Command {
     .option('--vm-network', 'give VMs real network access (needed for --release from GitHub)', false)
     .option('--keep', 'leave VMs running afterwards and print how to enter them', false)
     .option('--junit <file>', 'write a JUnit XML report (one testsuite per target, one testcase per step)')
-    .addOption(new Option('--concurrency <n>', 'targets validated at once').argParser(positiveInt).default(2))
+    .addOption(
+      new Option(
+        '--concurrency <n>',
+        `targets validated at once (default: ${VALIDATE_DEFAULTS.concurrency})`,
+      ).argParser(positiveInt),
+    )
     .addOption(
       new Option(
         '--step-timeout <seconds>',
@@ -52,9 +58,10 @@ export function validateCommand(): Command {
       ).argParser(positiveNumber),
     )
     .addOption(
-      new Option('--ssh-timeout <seconds>', 'how long a target may take to answer SSH')
-        .argParser(positiveInt)
-        .default(180),
+      new Option(
+        '--ssh-timeout <seconds>',
+        `how long a target may take to answer SSH (default: ${VALIDATE_DEFAULTS.sshTimeoutSec})`,
+      ).argParser(positiveInt),
     )
     .option('--show-output <target>', "print only this target's step output (the others' with --verbose)")
     .addHelpText(
@@ -67,6 +74,6 @@ match the pinned one, 4 when a target could not be provisioned or reached.`,
     )
     .action(async (flags: ValidateFlags, cmd: Command) => {
       const { runValidate } = await import('./validate-run.js');
-      await runValidate(createContext(cmd), flags);
+      await runValidate(commandIo(cmd), flags);
     });
 }

@@ -1,6 +1,6 @@
 /** `krel verify [DIR]`: re-hash a made release directory against its SHA256SUMS and release-manifest.json. */
 import { Command } from 'commander';
-import { createContext } from '../context.js';
+import { commandIo } from '../context.js';
 
 export function verifyCommand(): Command {
   return new Command('verify')
@@ -20,6 +20,6 @@ Exit codes: 0 everything matches; 2 DIR is missing or holds neither SHA256SUMS n
     )
     .action(async (dirArg: string | undefined, _flags: unknown, cmd: Command) => {
       const { runVerify } = await import('./verify-run.js');
-      await runVerify(createContext(cmd), dirArg);
+      await runVerify(commandIo(cmd), dirArg);
     });
 }

@@ -1,0 +1,157 @@
+/**
+ * The validate domain functions over the release context: planValidation (read-only: the guide's steps, the
+ * artifact source, the targets) and applyValidation (run it, write the reports, fail with exit 5 on a failed
+ * step). `krel validate` and the two validate stages of `krel release` call these and nothing else.
+ */
+import path from 'node:path';
+import type { ReleaseContext } from '../context/release-context.js';
+import { InterruptedError, UsageError } from '../errors/index.js';
+import { appendStepSummary } from '../log/ci.js';
+import { redact } from '../log/redact.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { checkArtifacts, describeSource } from './artifacts.js';
+import type { ValidationReport } from './report.js';
+import { toJunitXml } from './report-junit.js';
+import { toMarkdown } from './report-markdown.js';
+import { formatSummary } from './report-table.js';
+import { resolveSource, type SourceOptions } from './source.js';
+import { loadSteps, type Step } from './steps.js';
+import { buildTargets, parseImageList } from './targets.js';
+import { applyValidate, outcomeError, planValidate, type TargetSpec, type ValidatePlan } from './validate.js';
+
+/** Every validate option, defaults applied (validationOptions). */
+export interface ValidationOptions extends SourceOptions {
+  /** Guest images for fresh VMs ([] with only hosts). */
+  vm: string[];
+  hosts: string[];
+  identity?: string;
+  knownHostKey?: string;
+  knownHostsFile?: string;
+  /** The guide (absolute). */
+  doc: string;
+  vmNetwork: boolean;
+  keep: boolean;
+  junit?: string;
+  concurrency: number;
+  stepTimeoutSec: number;
+  timeoutScale?: number;
+  sshTimeoutSec: number;
+  showOutputOf?: string;
+}
+
+/** What the command line may say; everything else comes from krel.json or a default, here and only here. */
+export interface ValidationRequest extends SourceOptions {
+  vm?: string | true;
+  host?: string[];
+  identity?: string;
+  knownHostKey?: string;
+  knownHosts?: string;
+  doc?: string;
+  vmNetwork?: boolean;
+  keep?: boolean;
+  junit?: string;
+  concurrency?: number;
+  stepTimeout?: number;
+  timeoutScale?: number;
+  sshTimeout?: number;
+  showOutput?: string;
+}
+
+export const VALIDATE_DEFAULTS = { concurrency: 2, sshTimeoutSec: 180 } as const;
+
+export function validationOptions(ctx: ReleaseContext, r: ValidationRequest): ValidationOptions {
+  const abs = (p: string): string => path.resolve(ctx.cwd, p);
+  const onVm = r.host === undefined || r.vm !== undefined;
+  const vm = !onVm ? [] : r.vm === undefined || r.vm === true ? ctx.config.validate.vm : parseImageList(r.vm);
+  return {
+    vm,
+    hosts: r.host ?? [],
+    doc: r.doc !== undefined ? abs(r.doc) : ctx.config.validate.doc,
+    vmNetwork: r.vmNetwork ?? false,
+    keep: r.keep ?? false,
+    concurrency: r.concurrency ?? VALIDATE_DEFAULTS.concurrency,
+    stepTimeoutSec: r.stepTimeout ?? ctx.config.validate.stepTimeoutSec,
+    sshTimeoutSec: r.sshTimeout ?? VALIDATE_DEFAULTS.sshTimeoutSec,
+    ...(r.identity !== undefined ? { identity: abs(r.identity) } : {}),
+    ...(r.knownHostKey !== undefined ? { knownHostKey: r.knownHostKey } : {}),
+    ...(r.knownHosts !== undefined ? { knownHostsFile: abs(r.knownHosts) } : {}),
+    ...(r.junit !== undefined ? { junit: abs(r.junit) } : {}),
+    ...(r.timeoutScale !== undefined ? { timeoutScale: r.timeoutScale } : {}),
+    ...(r.showOutput !== undefined ? { showOutputOf: r.showOutput } : {}),
+    ...(r.dist !== undefined ? { dist: r.dist } : {}),
+    ...(r.release !== undefined ? { release: r.release } : {}),
+    ...(r.store !== undefined ? { store: r.store } : {}),
+  };
+}
+
+/** A planned validation: the printable plan and what applying it needs. */
+export interface PlannedValidation {
+  plan: ValidatePlan;
+  steps: readonly Step[];
+  targets: readonly TargetSpec[];
+  options: ValidationOptions;
+}
+
+export async function planValidation(ctx: ReleaseContext, o: ValidationOptions): Promise<PlannedValidation> {
+  const docName = path.relative(ctx.cwd, o.doc) || o.doc;
+  const steps = await loadSteps(o.doc, docName);
+  const source = resolveSource(ctx, o);
+  const installScript = ctx.config.validate.installScript;
+  checkArtifacts(source, { installScript });
+  if (source.kind === 'url' && o.vm.length > 0 && !o.vmNetwork) {
+    throw new UsageError(
+      `--release ${source.tag} downloads from ${source.baseUrl}, which a VM cannot reach without --vm-network`,
+    );
+  }
+  const targets = await buildTargets({
+    vm: o.vm,
+    hosts: o.hosts,
+    ...(o.identity !== undefined ? { identity: o.identity } : {}),
+    hostKeys: {
+      ...(o.knownHostKey !== undefined ? { knownHostKey: o.knownHostKey } : {}),
+      ...(o.knownHostsFile !== undefined ? { knownHostsFile: o.knownHostsFile } : {}),
+    },
+    logger: ctx.logger,
+  });
+  if (o.showOutputOf !== undefined && !targets.some((t) => t.name === o.showOutputOf)) {
+    throw new UsageError(
+      `--show-output ${o.showOutputOf}: no such target (targets: ${targets.map((t) => t.name).join(', ')})`,
+    );
+  }
+  const plan = planValidate({ doc: docName, steps, source, installScript, targets });
+  return { plan, steps, targets, options: o };
+}
+
+export async function applyValidation(ctx: ReleaseContext, v: PlannedValidation): Promise<ValidationReport> {
+  const { plan, options: o } = v;
+  ctx.logger.info(
+    `validating ${plan.doc} (${v.steps.length} steps) on ${plan.targets.join(', ')}: ${describeSource(plan.source)}`,
+  );
+  const report = await applyValidate({
+    plan,
+    steps: v.steps,
+    targets: v.targets,
+    logger: ctx.logger,
+    defaultTimeoutSec: o.stepTimeoutSec,
+    concurrency: o.concurrency,
+    sshTimeoutMs: o.sshTimeoutSec * 1000,
+    network: o.vmNetwork,
+    keep: o.keep,
+    signal: ctx.signal,
+    ...(o.timeoutScale !== undefined ? { timeoutScale: o.timeoutScale } : {}),
+    ...(o.showOutputOf !== undefined ? { showOutputOf: o.showOutputOf } : {}),
+  });
+  for (const line of formatSummary(report)) ctx.logger.info(line);
+  if (o.junit !== undefined) {
+    await writeFileAtomic(o.junit, redact(toJunitXml(report)));
+    ctx.logger.info(`JUnit report: ${o.junit}`);
+  }
+  appendStepSummary(redact(toMarkdown(report)), ctx.env);
+  return report;
+}
+
+/** The error a finished validation ends with (interrupted, or exit 5 for a failed step), if any. */
+export function validationError(ctx: ReleaseContext, report: ValidationReport): Error | undefined {
+  if (ctx.signal.aborted) return new InterruptedError('interrupted: the targets were cleaned up');
+  return outcomeError(report);
+}

@@ -1,0 +1,16 @@
+/** The human form of a validate plan (--dry-run without --json). */
+import { describeSource } from './artifacts.js';
+import type { ValidatePlan } from './validate.js';
+
+export function formatValidatePlan(plan: ValidatePlan): string {
+  const lines = [`validate ${plan.doc} on ${plan.targets.join(', ')} with ${describeSource(plan.source)}`];
+  for (const s of plan.steps) {
+    const notes = [
+      s.skip !== undefined ? `skip: ${s.skip}` : undefined,
+      s.timeoutSec !== undefined ? `timeout ${s.timeoutSec}s` : undefined,
+      ...s.expect.map((e) => `expect ${JSON.stringify(e)}`),
+    ].filter((n) => n !== undefined);
+    lines.push(`  ${s.index}. ${s.name} (line ${s.line})${notes.length > 0 ? ` [${notes.join('; ')}]` : ''}`);
+  }
+  return lines.join('\n');
+}
