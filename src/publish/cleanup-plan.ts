@@ -6,20 +6,17 @@ import { RefusedError } from '../errors/index.js';
 import type { StoredRelease } from '../store/types.js';
 import { tagMatches, tagRule } from '../tag/index.js';
 
-export interface CleanupTarget {
-  tag: string;
-  /** The release to delete, if there is one (drafts included). */
-  releaseId?: string;
-  url?: string;
-  /** Also delete the git tag. */
-  deleteTag: boolean;
-}
+/** One thing a delete or prune does, in the order it is done. */
+export type CleanupAction =
+  | { kind: 'delete-release'; tag: string; releaseId: string; url: string }
+  | { kind: 'delete-tag'; tag: string };
 
 export interface CleanupPlan {
   version: 1;
   kind: 'delete' | 'prune';
   store: string;
-  delete: CleanupTarget[];
+  actions: CleanupAction[];
+  /** Tags that match but are kept (prune). */
   keep: string[];
 }
 
@@ -54,14 +51,14 @@ export function buildDeletePlan(f: DeleteFacts): CleanupPlan {
       `no release ${f.tag} in ${f.store}${f.withTag ? ' and no such tag' : ''}: nothing to delete`,
     );
   }
-  const targets: CleanupTarget[] = mine.map((r, i) => ({
+  const actions: CleanupAction[] = mine.map((r) => ({
+    kind: 'delete-release',
     tag: f.tag,
     releaseId: r.id,
     url: r.url,
-    deleteTag: f.withTag && f.tagCommit !== undefined && i === mine.length - 1,
   }));
-  if (targets.length === 0) targets.push({ tag: f.tag, deleteTag: true });
-  return { version: 1, kind: 'delete', store: f.store, delete: targets, keep: [] };
+  if (f.withTag && f.tagCommit !== undefined) actions.push({ kind: 'delete-tag', tag: f.tag });
+  return { version: 1, kind: 'delete', store: f.store, actions, keep: [] };
 }
 
 export interface PruneFacts {
@@ -87,7 +84,10 @@ export function buildPrunePlan(f: PruneFacts): CleanupPlan {
     version: 1,
     kind: 'prune',
     store: f.store,
-    delete: doomed.map((r) => ({ tag: r.tag, releaseId: r.id, url: r.url, deleteTag: f.withTag })),
+    actions: doomed.flatMap((r): CleanupAction[] => [
+      { kind: 'delete-release', tag: r.tag, releaseId: r.id, url: r.url },
+      ...(f.withTag ? [{ kind: 'delete-tag' as const, tag: r.tag }] : []),
+    ]),
     keep: matching.slice(0, f.keep).map((r) => r.tag),
   };
 }

@@ -4,7 +4,7 @@
  */
 import type { ReleaseContext } from '../context/release-context.js';
 import { checkTag } from '../tag/index.js';
-import { applyCleanupPlan } from './cleanup-apply.js';
+import { applyCleanupPlan, type CleanupResult } from './cleanup-apply.js';
 import { buildDeletePlan, buildPrunePlan, type CleanupPlan } from './cleanup-plan.js';
 import { isForTag } from './marker.js';
 
@@ -50,8 +50,8 @@ export async function planPrune(
   });
 }
 
-/** Apply a delete or prune plan; returns what was deleted. */
-export async function applyCleanup(ctx: ReleaseContext, plan: CleanupPlan): Promise<{ deleted: string[] }> {
+/** Apply a delete or prune plan; returns what was done. */
+export async function applyCleanup(ctx: ReleaseContext, plan: CleanupPlan): Promise<CleanupResult> {
   const result = await applyCleanupPlan(plan, ctx.store(), ctx.logger);
   ctx.logger.info(
     `deleted ${result.deleted.length}${plan.kind === 'prune' ? `, kept ${plan.keep.length}` : ''}`,

@@ -271,14 +271,40 @@ describe('krel delete and krel prune on a local store', function () {
   it('prune --keep 1 deletes all but the newest matching release and nothing else', async () => {
     const dry = await p.run(['prune', '--match', 'v*-daily', '--keep', '1', '--dry-run', '--json']);
     expect(dry.code, dry.stderr).to.equal(0);
-    const plan = JSON.parse(dry.stdout) as { delete: { tag: string }[]; keep: string[] };
-    expect(plan.delete.map((d) => d.tag).sort()).to.deep.equal(['v1.0-daily', 'v1.1-daily']);
+    const plan = JSON.parse(dry.stdout) as { actions: { kind: string; tag: string }[]; keep: string[] };
+    expect(plan.actions.map((d) => d.tag).sort()).to.deep.equal(['v1.0-daily', 'v1.1-daily']);
     expect(plan.keep).to.deep.equal(['v1.2-daily']);
     expect(tags()).to.have.length(5);
     const r = await p.run(['prune', '--match', 'v*-daily', '--keep', '1', '--tag']);
     expect(r.code, r.stderr).to.equal(0);
     expect(tags()).to.deep.equal(['v0.1-test', 'v1.0.0', 'v1.2-daily']);
     expect(existsSync(path.join(store, 'kontainapp/km/refs/tags/v1.0-daily'))).to.equal(false);
+  });
+
+  it('prune and delete do exactly the actions their --dry-run --json plan lists, in order', async () => {
+    type Plan = { version: number; kind: string; actions: { kind: string; tag: string }[] };
+    const args = ['prune', '--match', 'v*-daily', '--keep', '1', '--tag', '--json'];
+    const dry = await p.run([...args, '--dry-run']);
+    expect(dry.code, dry.stderr).to.equal(0);
+    const plan = JSON.parse(dry.stdout) as Plan;
+    expect(plan).to.include({ version: 1, kind: 'prune' });
+    expect(plan.actions.map((a) => a.kind)).to.deep.equal([
+      'delete-release',
+      'delete-tag',
+      'delete-release',
+      'delete-tag',
+    ]);
+    const applied = await p.run(args);
+    expect(applied.code, applied.stderr).to.equal(0);
+    expect((JSON.parse(applied.stdout) as { done: unknown[] }).done).to.deep.equal(plan.actions);
+
+    const delArgs = ['delete', 'v0.1-test', '--tag', '--json'];
+    const delPlan = JSON.parse((await p.run([...delArgs, '--dry-run'])).stdout) as Plan;
+    expect(delPlan).to.include({ version: 1, kind: 'delete' });
+    expect(delPlan.actions.map((a) => a.kind)).to.deep.equal(['delete-release', 'delete-tag']);
+    const deleted = await p.run(delArgs);
+    expect(deleted.code, deleted.stderr).to.equal(0);
+    expect((JSON.parse(deleted.stdout) as { done: unknown[] }).done).to.deep.equal(delPlan.actions);
   });
 
   it('prune refuses (exit 3, nothing deleted) when a matching tag is not a replace tag, unless --force', async () => {

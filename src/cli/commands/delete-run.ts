@@ -25,5 +25,5 @@ export async function finishCleanup(io: CommandIo, ctx: ReleaseContext, plan: Cl
     return;
   }
   const result = await applyCleanup(ctx, plan);
-  if (io.globals.json) io.printJson({ ...plan, deleted: result.deleted });
+  if (io.globals.json) io.printJson({ ...plan, ...result });
 }
