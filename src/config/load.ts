@@ -9,11 +9,11 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { ConfigError, UsageError, errorMessage } from '../errors/index.js';
 import { archiveNameProblem, assetNameProblem } from './asset-name.js';
 import { repoNameProblem } from './repo-name.js';
+import { MANIFEST_FILE, SUMS_FILE } from './release-files.js';
+import { parseStoreSpec } from './store-spec.js';
 import { DEFAULT_PREFIX, type FileEntry, type ImageSpec, type KrelConfig } from './types.js';
 
 /** Files krel writes next to the archives (src/pack owns them; config sits below pack, so named here too). */
-const SUMS_NAME = 'SHA256SUMS';
-const MANIFEST_NAME = 'release-manifest.json';
 
 const SCHEMA_URL = new URL('../../src/config/krel.schema.json', import.meta.url);
 
@@ -159,7 +159,7 @@ function buildImages(raw: readonly RawImage[], problems: string[], dir: string):
   });
 }
 
-const RESERVED_NAMES = [SUMS_NAME, MANIFEST_NAME];
+const RESERVED_NAMES = [SUMS_FILE, MANIFEST_FILE];
 
 /**
  * Archive and asset names krel or GitHub would refuse later, and names used twice (an asset may not take an
@@ -217,10 +217,7 @@ export function buildConfig(raw: RawConfig, file: string): KrelConfig {
       ...(a.mode !== undefined ? { mode: parseInt(a.mode, 8) } : {}),
     })),
     release: {
-      store:
-        storeSpec === 'github'
-          ? { kind: 'github' }
-          : { kind: 'dir', root: abs(storeSpec.slice('dir:'.length)) },
+      store: parseStoreSpec(storeSpec, dir, '"release.store" in krel.json'),
       replace: r.replace ?? ['v0.1-test'],
       defaultTag: r.defaultTag ?? 'v0.1-test',
       notesDir: abs(r.notes ?? 'release-notes'),

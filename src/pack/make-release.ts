@@ -49,6 +49,7 @@ export async function makeRelease(
   o: Pick<MakeOptions, 'level' | 'verify'>,
 ): Promise<ReleaseManifest> {
   const manifest = await ctx.logger.step(`make ${plan.out}`, async () => {
+    for (const n of plan.notes) ctx.logger.info(n);
     const m = await applyMake(plan, {
       toolVersion: ctx.toolVersion,
       level: o.level,

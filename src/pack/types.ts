@@ -86,8 +86,7 @@ export interface ArchiveRecord {
 }
 
 export const MANIFEST_SCHEMA_VERSION = 1;
-export const MANIFEST_FILE = 'release-manifest.json';
-export const SUMS_FILE = 'SHA256SUMS';
+export { MANIFEST_FILE, SUMS_FILE } from '../config/release-files.js';
 /** The file in an output directory that says krel made it (never listed in SHA256SUMS, never published). */
 export const OUTPUT_MARKER = '.krel-output';
 

@@ -7,10 +7,9 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { assetNameProblem } from '../config/asset-name.js';
 import { UsageError } from '../errors/index.js';
+import { MANIFEST_FILE, SUMS_FILE } from '../config/release-files.js';
 import { parseSums, sha256File } from '../checksums/index.js';
 
-export const SUMS_FILE = 'SHA256SUMS';
-export const MANIFEST_FILE = 'release-manifest.json';
 /** GitHub's limits: at most 1000 assets per release, each under 2 GiB. */
 export const MAX_ASSETS = 1000;
 const MAX_ASSET_BYTES = 2 * 1024 ** 3;

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors/index.js';
 import { dirLayout } from '../store/dir-layout.js';
+import { SUMS_FILE } from '../config/release-files.js';
 import { type Resolver, safeJoin } from './file-server.js';
 
 export type ArtifactSource =
@@ -26,7 +27,7 @@ export function checkArtifacts(src: ArtifactSource, files: ServedFiles): void {
     );
   }
   if (src.kind === 'dist') {
-    for (const f of ['SHA256SUMS', 'kontain.tar.gz']) {
+    for (const f of [SUMS_FILE, 'kontain.tar.gz']) {
       if (!existsSync(path.join(src.dir, f))) {
         throw new UsageError(
           `${path.join(src.dir, f)} is missing: run \`krel make\` first, or pass --dist DIR`,
@@ -36,7 +37,7 @@ export function checkArtifacts(src: ArtifactSource, files: ServedFiles): void {
   }
   if (src.kind === 'store') {
     const dir = storeReleaseDir(src);
-    if (!existsSync(path.join(dir, 'SHA256SUMS'))) {
+    if (!existsSync(path.join(dir, SUMS_FILE))) {
       throw new UsageError(
         `no release ${src.tag} in the local store (${dir} has no SHA256SUMS): publish it first`,
       );
