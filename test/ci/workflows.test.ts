@@ -12,9 +12,13 @@ const azText = readFileSync(`${REPO_ROOT}${AZ_PATH}`, 'utf8');
 interface GhStep {
   run?: string;
   uses?: string;
+  if?: string;
+  env?: Record<string, string>;
 }
 interface GhJob {
   needs?: string | string[];
+  if?: string;
+  env?: Record<string, string>;
   permissions?: Record<string, string>;
   steps: GhStep[];
 }
@@ -23,6 +27,21 @@ interface GhWorkflow {
   concurrency: { group: string; 'cancel-in-progress': boolean };
   permissions: Record<string, string>;
   jobs: Record<string, GhJob>;
+}
+
+interface AzStep {
+  script?: string;
+  condition?: string;
+  env?: Record<string, string>;
+}
+interface AzJob {
+  steps: AzStep[];
+}
+interface AzStage {
+  stage: string;
+  dependsOn?: string;
+  condition?: string;
+  jobs: AzJob[];
 }
 
 const needsOf = (j: GhJob): string[] =>
@@ -99,6 +118,45 @@ describe('release workflows', function () {
     expect(pkg.indexOf('krel make')).to.be.lessThan(pkg.indexOf('krel validate'));
   });
 
+  it('images are pushed as CI-<run id> after the local dist validated, latest and the SHA only on a pushed tag', () => {
+    const wf = parseYaml(ghText) as GhWorkflow;
+    const [validateJob] = Object.entries(wf.jobs).find(([, j]) =>
+      /krel validate --vm(?! .*--release)/.test(runs(j)),
+    )!;
+    const [, images] = Object.entries(wf.jobs).find(([, j]) => /krel images push/.test(runs(j)))!;
+    expect(needsOf(images)).to.include(validateJob);
+    expect(JSON.stringify(images)).to.not.include('always()');
+    const steps = images.steps.filter((s) => /krel images (build|push)/.test(s.run ?? ''));
+    expect(steps.map((s) => s.run)).to.deep.equal([
+      'npx krel images build',
+      'npx krel images push --registry "$REGISTRY" --tag "CI-$GITHUB_RUN_ID"',
+      'npx krel images push --registry "$REGISTRY"',
+    ]);
+    for (const s of steps) expect(s.if).to.include("env.REGISTRY != ''");
+    expect(steps[1]!.if).to.not.include('refs/tags/');
+    expect(steps[2]!.if).to.include("startsWith(github.ref, 'refs/tags/')");
+  });
+
+  it('the CI-<run id> tag is cleaned up always after the push job, and skipped without a registry secret', () => {
+    const wf = parseYaml(ghText) as GhWorkflow;
+    const [pushJob, push] = Object.entries(wf.jobs).find(([, j]) => /krel images push/.test(runs(j)))!;
+    const [, cleanup] = Object.entries(wf.jobs).find(([, j]) => /krel images cleanup/.test(runs(j)))!;
+    expect(needsOf(cleanup)).to.include(pushJob);
+    expect(cleanup.if).to.match(/^always\(\)/);
+    const step = cleanup.steps.find((s) => /krel images cleanup/.test(s.run ?? ''))!;
+    expect(step.run).to.equal('npx krel images cleanup --registry "$REGISTRY" --tag "CI-$GITHUB_RUN_ID"');
+    expect(step.if).to.equal("env.REGISTRY != ''");
+    for (const job of [push, cleanup]) {
+      expect(job.env).to.deep.equal({
+        REGISTRY: '${{ secrets.KREL_REGISTRY }}',
+        KREL_REGISTRY_USER: '${{ secrets.KREL_REGISTRY_USER }}',
+        KREL_REGISTRY_PASSWORD: '${{ secrets.KREL_REGISTRY_PASSWORD }}',
+      });
+      // Credentials reach krel through the environment only; no step prints them.
+      expect(runs(job)).to.not.match(/echo[^\n]*\$\{?(KREL_REGISTRY_PASSWORD|AUTH)\b/);
+    }
+  });
+
   it('the Azure pipeline passes the offline checks', () => {
     expect(lintAzurePipeline(azText)).to.deep.equal([]);
   });
@@ -114,6 +172,35 @@ describe('release workflows', function () {
     expect(badOutput.map((p) => p.message).join('\n')).to.match(/publishstep\.tag/);
   });
 
+  it('the Azure pipeline pushes CI-<Build.BuildId> images after validation and always removes that tag afterwards', () => {
+    const az = parseYaml(azText) as { stages: AzStage[] };
+    const byName = new Map(az.stages.map((s) => [s.stage, s]));
+    const steps = (s: string): AzStep[] => byName.get(s)!.jobs.flatMap((j) => j.steps);
+    expect(byName.get('images')!.dependsOn).to.equal('package');
+    expect(byName.get('images')!.condition).to.equal('succeeded()');
+    const push = steps('images').filter((st) => /krel images (build|push)/.test(st.script ?? ''));
+    expect(push[0]!.script)
+      .to.include('npx krel images build')
+      .and.include('npx krel images push --registry "$REGISTRY" --tag "CI-$(Build.BuildId)"');
+    expect(push[1]!.script).to.equal('npx krel images push --registry "$REGISTRY"');
+    expect(push[1]!.condition).to.include("startsWith(variables['Build.SourceBranch'], 'refs/tags/')");
+    const cleanup = byName.get('images_cleanup')!;
+    expect(cleanup.dependsOn).to.equal('images');
+    expect(cleanup.condition).to.match(/^and\(always\(\), /);
+    const clean = steps('images_cleanup').find((st) => /krel images cleanup/.test(st.script ?? ''))!;
+    expect(clean.script).to.equal(
+      'npx krel images cleanup --registry "$REGISTRY" --tag "CI-$(Build.BuildId)"',
+    );
+    for (const st of [...push, clean]) {
+      expect(st.condition).to.include("ne(variables['KREL_REGISTRY'], '')");
+      expect(st.env).to.deep.equal({
+        REGISTRY: '$(KREL_REGISTRY)',
+        KREL_REGISTRY_USER: '$(KREL_REGISTRY_USER)',
+        KREL_REGISTRY_PASSWORD: '$(KREL_REGISTRY_PASSWORD)',
+      });
+    }
+  });
+
   it('the Azure pipeline cleans VMs always and publishes only after validation succeeded', () => {
     const az = parseYaml(azText) as {
       trigger: { tags: { include: string[] } };
@@ -121,7 +208,7 @@ describe('release workflows', function () {
         stage: string;
         dependsOn?: string;
         condition?: string;
-        jobs: { steps: { script?: string; condition?: string }[] }[];
+        jobs: AzJob[];
       }[];
     };
     expect(az.trigger.tags.include).to.deep.equal(['v*']);
