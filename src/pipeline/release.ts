@@ -1,11 +1,19 @@
 /**
- * `krel release` as a list of named stages over the domain functions (preflight, make, validate dist, publish,
- * validate release), sharing one release context and one typed result. Adding a capability (images, signing)
+ * `krel release` as a list of named stages over the domain functions (preflight, make, validate dist, images,
+ * publish, validate release), sharing one release context and one typed result. Adding a capability (images, signing)
  * is one more entry here.
  */
 import path from 'node:path';
 import type { ReleaseContext } from '../context/release-context.js';
 import { UsageError } from '../errors/index.js';
+import type { BuiltImage } from '../images/build.js';
+import {
+  applyImagesBuild,
+  applyImagesPush,
+  imagesStoreRoot,
+  planImagesBuild,
+  planImagesPush,
+} from '../images/images-release.js';
 import { makeRelease, planRelease } from '../pack/make-release.js';
 import type { ReleaseManifest } from '../pack/types.js';
 import type { PublishResult } from '../publish/apply.js';
@@ -29,6 +37,8 @@ export interface ReleaseOptions {
   validate: Omit<ValidationRequest, 'dist' | 'release' | 'store' | 'junit'>;
   /** Directory for validate-dist.xml and validate-release.xml (absolute). */
   junitDir?: string;
+  /** Where the images stage pushes the runenv images of krel.json; undefined: build them only. */
+  images: { registry?: string; plainHttp: boolean; tag?: string; userAgent: string };
 }
 
 export interface ReleaseResult {
@@ -36,6 +46,7 @@ export interface ReleaseResult {
   url?: string;
   manifest?: ReleaseManifest;
   validateDist?: ValidationReport;
+  images?: { built: BuiltImage[]; pushed: string[] };
   publish?: PublishResult;
   validateRelease?: ValidationReport;
 }
@@ -56,6 +67,29 @@ async function validateStage(ctx: ReleaseContext, request: ValidationRequest): P
   const err = validationError(ctx, report);
   if (err !== undefined) throw err;
   return report;
+}
+
+/** Build the runenv images into the local image store, then push them when a registry is given. */
+async function imagesStage(
+  ctx: ReleaseContext,
+  o: ReleaseOptions['images'],
+): Promise<NonNullable<ReleaseResult['images']>> {
+  const access = { plainHttp: o.plainHttp, userAgent: o.userAgent };
+  const root = imagesStoreRoot(ctx.config.dir, ctx.cwd, undefined);
+  const plan = await planImagesBuild(ctx, { root, names: [], rebuild: false, access });
+  const built = await applyImagesBuild(ctx, plan, { root, access });
+  if (o.registry === undefined) {
+    ctx.logger.info(`${built.length} images in ${root}; not pushed (no --images-registry)`);
+    return { built, pushed: [] };
+  }
+  const push = await planImagesPush(ctx, {
+    root,
+    registry: o.registry,
+    names: [],
+    access,
+    ...(o.tag !== undefined ? { tag: o.tag } : {}),
+  });
+  return { built, pushed: (await applyImagesPush(ctx, push)).tagged };
 }
 
 /** The preflight alone: the tag rule and the store, read-only (also what --dry-run runs). */
@@ -90,6 +124,13 @@ export function releaseStages(result: ReleaseResult, o: ReleaseOptions): Stage<R
           dist: o.out,
           ...junit('validate-dist.xml'),
         });
+      },
+    },
+    {
+      name: 'images',
+      skip: (ctx) => (ctx.config.images.length === 0 ? 'no images in krel.json' : undefined),
+      async run(ctx) {
+        result.images = await imagesStage(ctx, o.images);
       },
     },
     {

@@ -1,34 +1,31 @@
-/** `krel images ...`: resolve the store, registry, commit and source date once, then plan and apply. */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import type { KrelConfig } from '../../config/types.js';
+/** `krel images …`: flags -> release context -> plan (printed on --dry-run) -> apply -> printing. */
 import {
-  ImageLayout,
-  LayoutTarget,
-  applyBuild,
-  applyCleanup,
   applyCopy,
   buildPlanJson,
-  checkTag,
   formatBuildPlan,
   formatCleanupPlan,
   formatPullPlan,
   formatPushPlan,
-  imageRepo,
-  openTarget,
   parsePullRef,
-  parseRegistry,
-  planBuild,
-  planCleanup,
   planPull,
-  planPush,
-  type ImageTarget,
-  type RegistrySpec,
+  LayoutTarget,
+  ImageLayout,
 } from '../../images/index.js';
-import { resolveSourceDate } from '../../pack/source-date.js';
-import { resolveCommit } from '../../context/commit.js';
-import { readConfig, type CommandIo } from '../context.js';
+import {
+  applyImagesBuild,
+  applyImagesCleanup,
+  applyImagesPush,
+  imagesStoreRoot,
+  openStoreTarget,
+  planImagesBuild,
+  planImagesCleanup,
+  planImagesPush,
+  registryOpener,
+  type RegistryAccess,
+} from '../../images/images-release.js';
+import { readConfig, releaseContext, type CommandIo } from '../context.js';
 import { abortController } from '../signals.js';
+import { TOOL_VERSION } from '../version.js';
 
 export interface ImagesFlags {
   imagesStore?: string;
@@ -41,122 +38,76 @@ export interface ImagesFlags {
   repos?: string;
 }
 
-const VERSION = (
-  JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+const access = (flags: ImagesFlags): RegistryAccess => ({
+  plainHttp: flags.plainHttp === true,
+  userAgent: `krel/${TOOL_VERSION}`,
+});
 
-function storeRoot(ctx: CommandIo, flags: ImagesFlags, config: KrelConfig | undefined): string {
-  if (flags.imagesStore === undefined) return path.join(config?.dir ?? ctx.cwd, '.krel-images');
-  const spec = parseRegistry(
-    flags.imagesStore.startsWith('oci:') ? flags.imagesStore : `oci:${flags.imagesStore}`,
-    '--images-store',
-  );
-  return path.resolve(ctx.cwd, spec.kind === 'layout' ? spec.path : '');
+function show(io: CommandIo, plan: unknown, text: string): void {
+  if (io.globals.json) io.printJson(plan);
+  else io.print(text);
 }
 
-async function openStoreTarget(root: string, create: boolean): Promise<LayoutTarget> {
-  return new LayoutTarget(await ImageLayout.open(root, create), `oci:${root}`);
+export async function runImagesBuild(io: CommandIo, names: string[], flags: ImagesFlags): Promise<void> {
+  const ctx = await releaseContext(io, flags);
+  const o = { root: imagesStoreRoot(ctx.config.dir, io.cwd, flags.imagesStore), access: access(flags) };
+  const plan = await planImagesBuild(ctx, { ...o, names, rebuild: flags.rebuild === true });
+  if (io.globals.dryRun) return show(io, buildPlanJson(plan), formatBuildPlan(plan));
+  const images = await applyImagesBuild(ctx, plan, o);
+  if (io.globals.json) io.printJson({ ...(buildPlanJson(plan) as object), images });
+  else for (const i of images) io.print(`${i.ref} ${i.digest}`);
 }
 
-function opener(ctx: CommandIo, flags: ImagesFlags, create: boolean) {
-  return (spec: RegistrySpec): Promise<ImageTarget> =>
-    openTarget(spec, {
-      env: ctx.env,
-      cwd: ctx.cwd,
-      plainHttp: flags.plainHttp === true,
-      userAgent: `krel/${VERSION}`,
-      create,
-      signal: abortController.signal,
-    });
-}
-
-function show(ctx: CommandIo, plan: unknown, text: string): void {
-  if (ctx.globals.json) ctx.printJson(plan);
-  else ctx.print(text);
-}
-
-export async function runImagesBuild(ctx: CommandIo, names: string[], flags: ImagesFlags): Promise<void> {
-  const config = await readConfig(ctx);
-  const root = storeRoot(ctx, flags, config);
-  const { commit } = await resolveCommit(flags.commit, ctx.env, config.dir);
-  const { epoch } = await resolveSourceDate(ctx.env, config.dir);
-  // Planned read-only: a store that does not exist yet is created only to apply.
-  const store = new ImageLayout(root);
-  const openRegistry = opener(ctx, flags, false);
-  const plan = await planBuild({
-    config,
+export async function runImagesPush(io: CommandIo, names: string[], flags: ImagesFlags): Promise<void> {
+  const ctx = await releaseContext(io, flags);
+  const planned = await planImagesPush(ctx, {
+    root: imagesStoreRoot(ctx.config.dir, io.cwd, flags.imagesStore),
+    registry: flags.registry!,
     names,
-    store,
-    commit,
-    epoch,
-    rebuild: flags.rebuild === true,
-    openRegistry,
+    access: access(flags),
+    ...(flags.tag !== undefined ? { tag: flags.tag } : {}),
   });
-  if (ctx.globals.dryRun) return show(ctx, buildPlanJson(plan), formatBuildPlan(plan));
-  const images = await applyBuild(plan, {
-    store: await ImageLayout.open(root, true),
-    epoch,
-    logger: ctx.logger,
-    openRegistry,
-    signal: abortController.signal,
-  });
-  if (ctx.globals.json) ctx.printJson({ ...(buildPlanJson(plan) as object), images });
-  else for (const i of images) ctx.print(`${i.ref} ${i.digest}`);
+  if (io.globals.dryRun) return show(io, planned.plan, formatPushPlan(planned.plan));
+  const result = await applyImagesPush(ctx, planned);
+  if (io.globals.json) io.printJson({ ...planned.plan, result });
+  else for (const t of result.tagged) io.print(t);
 }
 
-function pushTags(flags: ImagesFlags, commit: string | undefined): string[] {
-  if (flags.tag !== undefined) return [checkTag(flags.tag, '--tag')];
-  return ['latest', commit!];
-}
-
-export async function runImagesPush(ctx: CommandIo, names: string[], flags: ImagesFlags): Promise<void> {
-  const config = await readConfig(ctx);
-  const spec = parseRegistry(flags.registry!);
-  const tags =
-    flags.tag !== undefined
-      ? pushTags(flags, undefined)
-      : pushTags(flags, (await resolveCommit(flags.commit, ctx.env, config.dir)).commit);
-  const store = await openStoreTarget(storeRoot(ctx, flags, config), false);
-  const target = await opener(ctx, flags, !ctx.globals.dryRun)(spec);
-  const plan = await planPush({ config, names, store, target, tags });
-  if (ctx.globals.dryRun) return show(ctx, plan, formatPushPlan(plan));
-  const result = await applyCopy(plan.actions, store, target, ctx.logger);
-  ctx.logger.info(
-    `pushed ${plan.images.length} images: ${result.sent} blobs sent, ${result.mounted} mounted`,
-  );
-  if (ctx.globals.json) ctx.printJson({ ...plan, result });
-  else for (const t of result.tagged) ctx.print(t);
-}
-
-export async function runImagesPull(ctx: CommandIo, refText: string, flags: ImagesFlags): Promise<void> {
+/** Pull needs no krel.json: the store defaults to .krel-images beside it when there is one, else in cwd. */
+export async function runImagesPull(io: CommandIo, refText: string, flags: ImagesFlags): Promise<void> {
   const pull = parsePullRef(refText);
-  const config = await readConfig(ctx).catch(() => undefined);
-  const root = storeRoot(ctx, flags, config);
-  const store = ctx.globals.dryRun
+  const config = await readConfig(io).catch(() => undefined);
+  const root = imagesStoreRoot(config?.dir ?? io.cwd, io.cwd, flags.imagesStore);
+  const store = io.globals.dryRun
     ? new LayoutTarget(new ImageLayout(root), `oci:${root}`)
     : await openStoreTarget(root, true);
-  const source = await opener(ctx, flags, false)(pull.registry);
+  const open = registryOpener(
+    { env: io.env, cwd: io.cwd, signal: abortController.signal },
+    access(flags),
+    false,
+  );
+  const source = await open(pull.registry);
   const plan = await planPull(source, pull, store, flags.as);
-  if (ctx.globals.dryRun) return show(ctx, plan, formatPullPlan(plan));
-  const result = await applyCopy(plan.actions, source, store, ctx.logger);
-  if (ctx.globals.json) ctx.printJson({ ...plan, result });
-  else ctx.print(`${plan.ref} ${plan.digest}`);
+  if (io.globals.dryRun) return show(io, plan, formatPullPlan(plan));
+  const result = await applyCopy(plan.actions, source, store, io.logger);
+  if (io.globals.json) io.printJson({ ...plan, result });
+  else io.print(`${plan.ref} ${plan.digest}`);
 }
 
-export async function runImagesCleanup(ctx: CommandIo, flags: ImagesFlags): Promise<void> {
-  const config = await readConfig(ctx);
-  const tag = checkTag(flags.tag!, '--tag');
-  const spec = parseRegistry(flags.registry!);
-  const extra = (flags.repos ?? '')
+export async function runImagesCleanup(io: CommandIo, flags: ImagesFlags): Promise<void> {
+  const ctx = await releaseContext(io);
+  const repos = (flags.repos ?? '')
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-  const repos = [...config.images.flatMap((i) => [imageRepo(i), ...i.aliases]), ...extra];
-  const target = await opener(ctx, flags, false)(spec);
-  const plan = await planCleanup(target, repos, tag);
-  if (ctx.globals.dryRun) return show(ctx, plan, formatCleanupPlan(plan));
-  const removed = await applyCleanup(plan, target, ctx.logger);
-  ctx.logger.info(`removed tag ${tag} from ${removed.length} repositories`);
-  if (ctx.globals.json) ctx.printJson({ ...plan, removed });
-  else for (const r of removed) ctx.print(r);
+  const planned = await planImagesCleanup(ctx, {
+    registry: flags.registry!,
+    tag: flags.tag!,
+    repos,
+    access: access(flags),
+  });
+  if (io.globals.dryRun) return show(io, planned.plan, formatCleanupPlan(planned.plan));
+  const removed = await applyImagesCleanup(ctx, planned);
+  if (io.globals.json) io.printJson({ ...planned.plan, removed });
+  else for (const r of removed) io.print(r);
 }

@@ -10,6 +10,7 @@ import {
 import { runStages } from '../../pipeline/run-stages.js';
 import type { ValidationRequest } from '../../validate/validate-release.js';
 import { releaseContext, type CommandIo } from '../context.js';
+import { TOOL_VERSION } from '../version.js';
 
 export interface ReleaseFlags extends Pick<
   ValidationRequest,
@@ -19,14 +20,23 @@ export interface ReleaseFlags extends Pick<
   commit?: string;
   out?: string;
   junitDir?: string;
+  imagesRegistry?: string;
+  imagesTag?: string;
+  plainHttp?: boolean;
 }
 
 export async function runRelease(io: CommandIo, flags: ReleaseFlags): Promise<void> {
-  const { store, commit, out, junitDir, ...validate } = flags;
+  const { store, commit, out, junitDir, imagesRegistry, imagesTag, plainHttp, ...validate } = flags;
   const ctx = await releaseContext(io, { store, commit });
   const options: ReleaseOptions = {
     out: out !== undefined ? io.resolve(out) : ctx.config.out,
     validate,
+    images: {
+      plainHttp: plainHttp === true,
+      userAgent: `krel/${TOOL_VERSION}`,
+      ...(imagesRegistry !== undefined ? { registry: imagesRegistry } : {}),
+      ...(imagesTag !== undefined ? { tag: imagesTag } : {}),
+    },
     ...(junitDir !== undefined ? { junitDir: io.resolve(junitDir) } : {}),
   };
   checkReleaseOptions(ctx, options);

@@ -26,6 +26,12 @@ export function releaseCommand(): Command {
     )
     .option('-o, --out <dir>', 'output directory of make (default: krel.json "out")')
     .option('--junit-dir <dir>', 'write validate-dist.xml and validate-release.xml (JUnit) here')
+    .option(
+      '--images-registry <reg>',
+      'push the runenv images of krel.json here (HOST[:PORT]/NAMESPACE or oci:PATH); default: build only',
+    )
+    .option('--images-tag <tag>', 'push only this tag (e.g. CI-<build id>) instead of latest and the commit')
+    .option('--plain-http', 'talk plain http to --images-registry (a local registry)')
     .addOption(
       new Option(
         '--step-timeout <seconds>',
@@ -35,11 +41,12 @@ export function releaseCommand(): Command {
     .addHelpText(
       'after',
       `
-Steps: preflight (tag rule and store, read-only) -> make -> validate dist -> publish -> validate release.
+Steps: preflight (tag rule and store, read-only) -> make -> validate dist -> images (skipped without "images"
+in krel.json) -> publish -> validate release.
 A step that fails stops the pipeline: a failed validation of the local dist publishes nothing (exit 5), a tag
 the rules refuse fails before anything is built (exit 3). The tag is resolved once (RELEASE_TAG, else the CI
 tag ref, else the default) and used by every step. --dry-run runs the preflight and prints the plan.
---json prints {tag, url, steps, manifest, validateDist, publish, validateRelease} on stdout.
+--json prints {tag, url, steps, manifest, validateDist, images, publish, validateRelease} on stdout.
 
 Exit codes: those of the failing step (2 usage, 3 refused, 4 part-way, 5 validation failed, 130 interrupted).`,
     )
