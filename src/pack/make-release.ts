@@ -1,7 +1,8 @@
 /**
  * The make domain functions over the release context: planRelease (read-only, except that a missing input runs
- * krel.json "build" first, outside a dry run) and makeRelease (write the archives, SHA256SUMS and manifest, then
- * optionally verify). `krel make` and the make stage of `krel release` call these and nothing else.
+ * krel.json "build" first, outside a dry run, and the plan is made again without it; a dry run's plan starts
+ * with the run-build action) and makeRelease (carry out the plan's actions, then optionally verify).
+ * `krel make` and the make stage of `krel release` call these and nothing else.
  */
 import { RefusedError } from '../errors/index.js';
 import type { ReleaseContext } from '../context/release-context.js';
@@ -36,8 +37,7 @@ export async function planRelease(ctx: ReleaseContext, o: MakeOptions): Promise<
     await ctx.logger.step(`build: ${build}`, () =>
       runBuild(build, buildDir(plan.source, ctx.config.dir), ctx.logger, ctx.signal),
     );
-    plan = await planMake(ctx.config, opts);
-    delete plan.build;
+    plan = await planMake(ctx.config, { ...opts, built: true });
   }
   if (!ctx.options.dryRun || build === undefined) assertInputsPresent(plan);
   return plan;

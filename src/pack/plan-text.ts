@@ -10,8 +10,9 @@ export function formatPlan(plan: MakePlan): string {
     `  mtime   ${plan.sourceDateEpoch} (${plan.epochSource})`,
     `  commit  ${plan.commit ?? '(not a git repository)'}`,
   ];
-  if (plan.missing.length > 0 && plan.build !== undefined) {
-    lines.push(`  build   ${plan.build}  (runs first: ${plan.missing.length} inputs missing)`);
+  for (const a of plan.actions) {
+    if (a.kind !== 'run-build') continue;
+    lines.push(`  build   ${a.command}  (runs first: ${plan.missing.length} inputs missing)`);
     for (const m of plan.missing) lines.push(`    ${m}`);
   }
   const width = Math.max(...[...plan.archives, ...plan.assets].map((a) => a.name.length));

@@ -28,8 +28,22 @@ export interface ArchivePlan {
 
 export type EpochSource = 'SOURCE_DATE_EPOCH' | 'git' | 'fixed';
 
+/**
+ * One thing `krel make` does, in the order it is done (the archives are written concurrently). The build runs
+ * only before apply, so a plan holds run-build only in a dry run; every other action writes the staging
+ * directory, and replace-output swaps it in as the output.
+ */
+export type MakeAction =
+  | { kind: 'run-build'; command: string }
+  | { kind: 'write-archive'; name: string; entries: number }
+  | { kind: 'copy-asset'; name: string }
+  | { kind: 'write-manifest' }
+  | { kind: 'write-checksums' }
+  | { kind: 'replace-output'; out: string };
+
 /** Everything `krel make` will do; computed read-only, printed by --dry-run. */
 export interface MakePlan {
+  version: 1;
   kind: 'make';
   source: string;
   out: string;
@@ -45,6 +59,7 @@ export interface MakePlan {
   assets: RawAssetPlan[];
   /** What make changes on the way, one line each (e.g. an absolute link stored as a relative one). */
   notes: string[];
+  actions: MakeAction[];
 }
 
 /** A release asset that is not an archive, e.g. a self-extracting installer. */

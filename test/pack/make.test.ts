@@ -6,7 +6,13 @@ import { RefusedError } from '../../src/errors/index.js';
 import { applyMake, planMake } from '../../src/pack/make.js';
 import { sha256File } from '../../src/checksums/index.js';
 import { FIXED_EPOCH } from '../../src/pack/source-date.js';
-import { MANIFEST_FILE, OUTPUT_MARKER, type ReleaseManifest } from '../../src/pack/types.js';
+import {
+  MANIFEST_FILE,
+  OUTPUT_MARKER,
+  SUMS_FILE,
+  type MakeAction,
+  type ReleaseManifest,
+} from '../../src/pack/types.js';
 import { makeTree, SAMPLE, SAMPLE_ARCHIVES, sh, writeConfig, type Fixture } from './fixture.js';
 
 const ENV = { SOURCE_DATE_EPOCH: '1700000000' };
@@ -229,5 +235,50 @@ describe('pack/make', () => {
     const second = await applyMake(await planMake(config, { env: ENV, out }), { toolVersion: '1' });
     expect(second.archives[0]!.entries.some((e) => e.path.startsWith('dist'))).to.equal(false);
     expect(existsSync(path.join(out, 'all.tar.gz'))).to.equal(true);
+  });
+
+  it("apply carries out exactly the plan's actions, in order, and writes nothing the plan does not name", async () => {
+    writeFileSync(path.join(fx.root, 'kkm.run'), '#!/bin/sh\necho kkm\n');
+    const config = writeConfig(fx, SAMPLE_ARCHIVES, { assets: [{ name: 'kkm.run', from: 'kkm.run' }] });
+    const out = path.join(fx.root, 'dist');
+    const plan = await planMake(config, { env: ENV, out });
+    expect(plan.version).to.equal(1);
+    expect(plan.actions).to.deep.equal([
+      { kind: 'write-archive', name: 'kontain.tar.gz', entries: 7 },
+      { kind: 'write-archive', name: 'kontain-python.tar.gz', entries: 5 },
+      { kind: 'write-archive', name: 'kontain-node.tar.gz', entries: 4 },
+      { kind: 'copy-asset', name: 'kkm.run' },
+      { kind: 'write-manifest' },
+      { kind: 'write-checksums' },
+      { kind: 'replace-output', out },
+    ]);
+    const done: MakeAction[] = [];
+    await applyMake(plan, { toolVersion: '1', onAction: (a) => done.push(a) });
+    expect(done).to.deep.equal(plan.actions);
+
+    // A plan without one archive's and the asset's actions makes only what is left.
+    const other = path.join(fx.root, 'other');
+    const fewer = await planMake(config, { env: ENV, out: other });
+    fewer.actions = fewer.actions.filter(
+      (a) => a.kind !== 'copy-asset' && !(a.kind === 'write-archive' && a.name === 'kontain-node.tar.gz'),
+    );
+    const manifest = await applyMake(fewer, { toolVersion: '1' });
+    expect(manifest.archives.map((a) => a.name)).to.deep.equal(['kontain.tar.gz', 'kontain-python.tar.gz']);
+    expect(manifest.assets).to.equal(undefined);
+    expect(readdirSync(other).sort()).to.deep.equal([
+      OUTPUT_MARKER,
+      SUMS_FILE,
+      'kontain-python.tar.gz',
+      'kontain.tar.gz',
+      MANIFEST_FILE,
+    ]);
+  });
+
+  it('missing inputs with a "build" command plan run-build first; once built, the plan has no build', async () => {
+    const config = writeConfig(fx, [{ name: 'gen.tar.gz', files: ['gen'] }], { build: 'make gen' });
+    const before = await planMake(config, { env: ENV });
+    expect(before.actions[0]).to.deep.equal({ kind: 'run-build', command: 'make gen' });
+    const after = await planMake(config, { env: ENV, built: true });
+    expect(after.actions.map((a) => a.kind)).to.not.include('run-build');
   });
 });
