@@ -8,8 +8,6 @@ import { formatBytes, type Logger } from './logger.js';
 export interface ProgressItem {
   /** Add n units of progress. */
   tick(n: number): void;
-  /** Set the total when it becomes known. */
-  setTotal(total: number): void;
   done(): void;
 }
 
@@ -24,11 +22,10 @@ export function createProgress(logger: Logger, opts: { enabled?: boolean } = {})
     return {
       item(name, total) {
         let seen = 0;
-        let t = total;
+        const t = total;
         logger.debug(`${name}: started${t > 0 ? ` (${formatBytes(t)})` : ''}`);
         return {
           tick: (n) => void (seen += n),
-          setTotal: (v) => void (t = v),
           done: () => logger.debug(`${name}: ${formatBytes(Math.max(seen, t))} done`),
         };
       },
@@ -49,17 +46,12 @@ export function createProgress(logger: Logger, opts: { enabled?: boolean } = {})
   return {
     item(name, total) {
       let value = 0;
-      let t = Math.max(total, 1);
+      const t = Math.max(total, 1);
       const bar = multi.create(t, 0, { name, valueH: formatBytes(0), totalH: formatBytes(total) });
       return {
         tick(n) {
           value += n;
           bar.update(Math.min(value, t), { valueH: formatBytes(value) });
-        },
-        setTotal(v) {
-          t = Math.max(v, 1);
-          bar.setTotal(t);
-          bar.update(Math.min(value, t), { totalH: formatBytes(v) });
         },
         done() {
           bar.update(t, { valueH: formatBytes(Math.max(value, t)) });

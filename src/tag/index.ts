@@ -7,4 +7,4 @@ export {
   type ResolvedTag,
   type TagSource,
 } from './resolve.js';
-export { releaseFlags, tagMatches, tagRule, type ReleaseFlags, type TagRule } from './rules.js';
+export { releaseVisibility, tagMatches, tagRule, type ReleaseVisibility, type TagRule } from './rules.js';

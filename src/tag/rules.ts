@@ -16,17 +16,16 @@ export function tagMatches(tag: string, pattern: string): boolean {
   return picomatch.isMatch(tag, pattern, { dot: true });
 }
 
-export interface ReleaseFlags {
+/** How GitHub shows a release of the tag: a prerelease, and whether it becomes "latest". */
+export interface ReleaseVisibility {
   prerelease: boolean;
   makeLatest: 'true' | 'false' | 'legacy';
-  /** The tag read as semver (coerced: v0.9-beta -> 0.9.0-beta), or undefined when it has no version. */
-  version?: string;
 }
 
-export function releaseFlags(tag: string, latest: boolean | 'legacy'): ReleaseFlags {
+export function releaseVisibility(tag: string, latest: boolean | 'legacy'): ReleaseVisibility {
   const parsed = semver.coerce(tag, { includePrerelease: true });
   if (parsed === null) return { prerelease: true, makeLatest: 'false' };
   const prerelease = parsed.prerelease.length > 0;
   const makeLatest = prerelease ? 'false' : latest === 'legacy' ? 'legacy' : latest ? 'true' : 'false';
-  return { prerelease, makeLatest, version: parsed.version };
+  return { prerelease, makeLatest };
 }

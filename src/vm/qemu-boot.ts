@@ -46,7 +46,6 @@ export interface Booted {
   accelerator: AcceleratorCandidate;
   /** qemu start to the sshd banner. */
   bootMs: number;
-  sshBanner: string;
 }
 
 type WaitResult = 'ok' | 'timeout' | 'exited';
@@ -111,12 +110,8 @@ export async function bootGuest(o: BootOptions, state: BootState): Promise<Boote
     const usernet = await qmp.hmp('info usernet');
     const port = parseHostForwardPort(usernet);
     if (port === undefined) throw new VmError(`qemu reported no SSH port forward: ${usernet.trim()}`);
-    let sshBanner = '';
     const ready = await waitUntil(
-      async () => {
-        sshBanner = (await readSshBanner('127.0.0.1', port, 2000)) ?? '';
-        return sshBanner !== '';
-      },
+      async () => (await readSshBanner('127.0.0.1', port, 2000)) !== undefined,
       qemu,
       o.bootTimeoutMs,
       signal,
@@ -133,7 +128,7 @@ export async function bootGuest(o: BootOptions, state: BootState): Promise<Boote
         { details: o.console.tail(20).split('\n') },
       );
     }
-    return { qemu, qmp, port, accelerator: candidate, bootMs: Date.now() - started, sshBanner };
+    return { qemu, qmp, port, accelerator: candidate, bootMs: Date.now() - started };
   }
   throw new VmError('no accelerator could boot the VM');
 }

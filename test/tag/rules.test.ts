@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { releaseFlags, tagRule } from '../../src/tag/index.js';
+import { releaseVisibility, tagRule } from '../../src/tag/index.js';
 
 describe('tag rules', () => {
   it('the default replace pattern replaces only v0.1-test', () => {
@@ -15,21 +15,17 @@ describe('tag rules', () => {
   });
 
   it('a prerelease tag is a prerelease and never latest, whatever the config', () => {
-    expect(releaseFlags('v0.9-beta', true)).to.include({
-      prerelease: true,
-      makeLatest: 'false',
-      version: '0.9.0-beta',
-    });
-    expect(releaseFlags('v0.1-test', 'legacy')).to.include({ prerelease: true, makeLatest: 'false' });
+    expect(releaseVisibility('v0.9-beta', true)).to.include({ prerelease: true, makeLatest: 'false' });
+    expect(releaseVisibility('v0.1-test', 'legacy')).to.include({ prerelease: true, makeLatest: 'false' });
   });
 
   it('a stable tag follows the latest setting', () => {
-    expect(releaseFlags('v1.2.3', true)).to.include({ prerelease: false, makeLatest: 'true' });
-    expect(releaseFlags('v1.2', false)).to.include({ prerelease: false, makeLatest: 'false' });
-    expect(releaseFlags('v1.2.3', 'legacy')).to.include({ makeLatest: 'legacy' });
+    expect(releaseVisibility('v1.2.3', true)).to.include({ prerelease: false, makeLatest: 'true' });
+    expect(releaseVisibility('v1.2', false)).to.include({ prerelease: false, makeLatest: 'false' });
+    expect(releaseVisibility('v1.2.3', 'legacy')).to.include({ makeLatest: 'legacy' });
   });
 
   it('a tag with no version is treated as a prerelease', () => {
-    expect(releaseFlags('vnext', true)).to.include({ prerelease: true, makeLatest: 'false' });
+    expect(releaseVisibility('vnext', true)).to.include({ prerelease: true, makeLatest: 'false' });
   });
 });
