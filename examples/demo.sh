@@ -3,8 +3,10 @@
 #
 #   krel release = krel make -> krel validate --vm (the local dist, fresh VM) -> krel publish (local store)
 #                  -> krel validate --vm --release (the published release, fresh VM)
+#   krel images    = build the runenv images of krel.json (.krel-images/) -> push them to a registry
 #
-# The store .krel-store/ (gitignored) is laid out like GitHub's download URLs. Run the demo twice: the second run
+# The store .krel-store/ (gitignored) is laid out like GitHub's download URLs; the image registry .krel-registry/
+# (gitignored) is an OCI image layout. Run the demo twice: the second run
 # replaces v0.1-test, as CI does for every push of a releases/<a>/<b> branch.
 set -euo pipefail
 cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
@@ -12,6 +14,7 @@ cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
 KREL=(node build/cli/main.js)
 CONFIG=examples/kontain/krel.json
 STORE=.krel-store
+REGISTRY=.krel-registry
 section() { printf '\n=== %s\n' "$*"; }
 scratch=$(mktemp -d)
 trap 'rm -rf -- "$scratch"' EXIT
@@ -50,3 +53,19 @@ ls -l dist
 (cd dist && sha256sum -c SHA256SUMS)
 tar -tzvf dist/kontain.tar.gz
 ls -l "$STORE/kontainapp/km/releases/download/v0.1-test"
+
+# --- the runenv images -------------------------------------------------------------------------------------------
+section "krel images: build the runenv images (examples/kontain/.krel-images) and push them to oci:$REGISTRY"
+"${KREL[@]}" images build --config "$CONFIG"
+"${KREL[@]}" images push --config "$CONFIG" --registry "oci:$REGISTRY"
+
+section "CI pushes CI-<BuildId> and removes it afterwards: latest and the commit SHA stay"
+"${KREL[@]}" images push --config "$CONFIG" --registry "oci:$REGISTRY" --tag CI-demo
+"${KREL[@]}" images cleanup --config "$CONFIG" --registry "oci:$REGISTRY" --tag CI-demo
+
+section "the tags in $REGISTRY"
+node -e '
+  const index = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const rows = index.manifests.map((m) => m.annotations["org.opencontainers.image.ref.name"].padEnd(60) + " " + m.digest);
+  console.log(rows.sort().join("\n"));
+' "$REGISTRY/index.json"
