@@ -3,7 +3,8 @@ import { describeSource } from './artifacts.js';
 import type { ValidatePlan } from './validate.js';
 
 export function formatValidatePlan(plan: ValidatePlan): string {
-  const lines = [`validate ${plan.doc} on ${plan.targets.join(', ')} with ${describeSource(plan.source)}`];
+  const targets = plan.actions.flatMap((a) => (a.kind === 'validate-target' ? [a.target] : []));
+  const lines = [`validate ${plan.doc} on ${targets.join(', ')} with ${describeSource(plan.source)}`];
   for (const s of plan.steps) {
     const notes = [
       s.skip !== undefined ? `skip: ${s.skip}` : undefined,

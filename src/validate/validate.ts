@@ -1,6 +1,7 @@
 /**
- * Validation: plan (read-only: steps, targets, artifact source) and apply (provision each target, wait for
- * SSH, open the reverse forward to the host file server, run the steps, always dispose the target).
+ * Validation: plan (read-only: steps, targets, artifact source, and the actions: serve the artifacts, then
+ * validate each target) and apply (carry out the plan's actions: start the host file server; for each target,
+ * provision it, wait for SSH, open the reverse forward to the file server, run its steps, always dispose it).
  */
 import { errorMessage, ApplyError, RefusedError, ValidationFailedError } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
@@ -8,7 +9,7 @@ import { HostKeyMismatchError, forwardIn, waitForSsh, type SshConnection } from 
 import { mapLimit } from '../util/concurrency.js';
 import type { Target, TargetProvider } from '../vm/types.js';
 import { type ArtifactSource, buildResolver, describeSource, stepEnv } from './artifacts.js';
-import { startFileServer } from './file-server.js';
+import { startFileServer, type FileServer } from './file-server.js';
 import { failedSteps, stepFailed, targetStatus, type TargetReport, type ValidationReport } from './report.js';
 import { runSteps } from './runner.js';
 import type { Step } from './steps.js';
@@ -18,13 +19,22 @@ export interface TargetSpec {
   provider: TargetProvider;
 }
 
+/** One thing a validation does, in plan order (targets run concurrently, reported in this order). */
+export type ValidateAction =
+  | { kind: 'serve-artifacts'; source: ArtifactSource }
+  /** Run these steps (by index) on the target named. */
+  | { kind: 'validate-target'; target: string; steps: number[] };
+
 export interface ValidatePlan {
+  version: 1;
   kind: 'validate';
   doc: string;
   source: ArtifactSource;
   installScript: string;
+  /** The targets and the guide's steps (a summary; the actions say what runs). */
   targets: string[];
   steps: Pick<Step, 'index' | 'name' | 'line' | 'skip' | 'timeoutSec' | 'expect'>[];
+  actions: ValidateAction[];
 }
 
 export function planValidate(input: {
@@ -34,7 +44,9 @@ export function planValidate(input: {
   installScript: string;
   targets: readonly TargetSpec[];
 }): ValidatePlan {
+  const indexes = input.steps.map((s) => s.index);
   return {
+    version: 1,
     kind: 'validate',
     doc: input.doc,
     source: input.source,
@@ -48,11 +60,20 @@ export function planValidate(input: {
       ...(s.skip !== undefined ? { skip: s.skip } : {}),
       ...(s.timeoutSec !== undefined ? { timeoutSec: s.timeoutSec } : {}),
     })),
+    actions: [
+      { kind: 'serve-artifacts', source: input.source },
+      ...input.targets.map((t) => ({
+        kind: 'validate-target' as const,
+        target: t.name,
+        steps: [...indexes],
+      })),
+    ],
   };
 }
 
 export interface ApplyValidateOptions {
   plan: ValidatePlan;
+  /** The planned steps and targets, looked up by the plan's actions (index, name). */
   steps: readonly Step[];
   targets: readonly TargetSpec[];
   logger: Logger;
@@ -70,19 +91,57 @@ export interface ApplyValidateOptions {
   signal?: AbortSignal;
 }
 
+/** A target to validate with its steps, as a validate-target action names them. */
+interface TargetRun {
+  spec: TargetSpec;
+  steps: Step[];
+}
+
+function planned<T>(found: T | undefined, what: string): T {
+  if (found === undefined)
+    throw new Error(`internal: the validate plan names ${what}, which was not planned`);
+  return found;
+}
+
 export async function applyValidate(opts: ApplyValidateOptions): Promise<ValidationReport> {
   const { plan } = opts;
-  const server = await startFileServer(buildResolver(plan.source, { installScript: plan.installScript }));
-  opts.logger.debug(`file server on 127.0.0.1:${server.port} (${describeSource(plan.source)})`);
+  let server: FileServer | undefined;
+  const runs: TargetRun[] = [];
   try {
-    // Every target gets its report, whatever happens to the others.
+    for (const a of plan.actions) {
+      switch (a.kind) {
+        case 'serve-artifacts':
+          server = await startFileServer(buildResolver(a.source, { installScript: plan.installScript }));
+          opts.logger.debug(`file server on 127.0.0.1:${server.port} (${describeSource(a.source)})`);
+          break;
+        case 'validate-target':
+          runs.push({
+            spec: planned(
+              opts.targets.find((t) => t.name === a.target),
+              `target ${a.target}`,
+            ),
+            steps: a.steps.map((i) =>
+              planned(
+                opts.steps.find((s) => s.index === i),
+                `step ${i}`,
+              ),
+            ),
+          });
+          break;
+      }
+    }
+    if (server === undefined) throw new Error('internal: a validate plan without serve-artifacts');
+    const files = server;
+    // The targets run concurrently; every target gets its report, whatever happens to the others.
     const reports = await mapLimit(
-      opts.targets,
+      runs,
       opts.concurrency ?? 2,
-      (spec) => validateTarget(spec, server.port, opts),
-      { runAll: true },
+      (run) => validateTarget(run, files.port, opts),
+      {
+        runAll: true,
+      },
     );
-    opts.logger.debug(`file server answered: ${server.requests.join(', ') || 'nothing'}`);
+    opts.logger.debug(`file server answered: ${files.requests.join(', ') || 'nothing'}`);
     return {
       version: 1,
       doc: plan.doc,
@@ -92,12 +151,12 @@ export async function applyValidate(opts: ApplyValidateOptions): Promise<Validat
       targets: reports,
     };
   } finally {
-    await server.close();
+    await server?.close();
   }
 }
 
 async function validateTarget(
-  spec: TargetSpec,
+  { spec, steps: planSteps }: TargetRun,
   serverPort: number,
   opts: ApplyValidateOptions,
 ): Promise<TargetReport> {
@@ -134,7 +193,7 @@ async function validateTarget(
       if (scale !== 1) log.info(`step timeouts scaled x${scale} (${t.details.accelerator ?? 'slow target'})`);
       const steps = await runSteps({
         conn,
-        steps: opts.steps,
+        steps: planSteps,
         target: spec.name,
         logger: opts.logger,
         env: stepEnv(opts.plan.source, fwd.remotePort),

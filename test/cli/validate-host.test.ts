@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import os from 'node:os';
 import path from 'node:path';
 import type { ValidationReport } from '../../src/validate/report.js';
+import type { ValidatePlan } from '../../src/validate/validate.js';
 import { REPO_ROOT, runKrel } from '../support/cli.js';
 import { EXAMPLE_CONFIG, useHostTarget } from '../support/host-target.js';
 import { startSshd } from '../support/sshd.js';
@@ -242,5 +243,43 @@ describe('krel validate --host (real sshd, GettingStarted.md)', function () {
     expect(plan.kind).to.equal('validate');
     expect(plan.targets).to.deep.equal([host.target]);
     expect(plan.steps.map((s) => s.name)).to.include('Install');
+  });
+
+  it("validate runs exactly the dry run's plan: one report per validate-target action, in its order, with its steps", async () => {
+    const second = await startSshd();
+    try {
+      writeFileSync(path.join(second.dir, 'authorized_keys'), readFileSync(`${host.sshd.identityFile}.pub`));
+      const other = `${second.endpoint.username}@127.0.0.1:${second.port}`;
+      const kh = path.join(host.work, 'plan_known_hosts');
+      writeFileSync(kh, `${host.sshd.knownHostsLine}\n${second.knownHostsLine}\n`);
+      const doc = path.join(host.work, 'Plan.md');
+      writeFileSync(doc, '# One\n\n```bash\necho one\n```\n\n# Two\n\n```sh\necho two\n```\n');
+      const args = ['validate', '--config', EXAMPLE_CONFIG, '--dist', host.dist, '--doc', doc, '--json'];
+      const hosts = ['--host', other, '--host', host.target, '--identity', host.sshd.identityFile];
+      const dry = await runKrel([...args, ...hosts, '--known-hosts', kh, '--dry-run']);
+      expect(dry.code, dry.stderr).to.equal(0);
+      const plan = JSON.parse(dry.stdout) as ValidatePlan;
+      expect(plan.version).to.equal(1);
+      expect(plan.actions.map((a) => a.kind)).to.deep.equal([
+        'serve-artifacts',
+        'validate-target',
+        'validate-target',
+      ]);
+      const planned = plan.actions.flatMap((a) =>
+        a.kind === 'validate-target' ? [{ target: a.target, steps: a.steps }] : [],
+      );
+      expect(planned).to.deep.equal([
+        { target: other, steps: [1, 2] },
+        { target: host.target, steps: [1, 2] },
+      ]);
+      const r = await runKrel([...args, ...hosts, '--known-hosts', kh]);
+      expect(r.code, r.stderr).to.equal(0);
+      const report = JSON.parse(r.stdout) as ValidationReport;
+      expect(
+        report.targets.map((t) => ({ target: t.target, steps: t.steps.map((s) => s.index) })),
+      ).to.deep.equal(planned);
+    } finally {
+      await second.stop();
+    }
   });
 });
