@@ -2,9 +2,11 @@
 import type { RunIdentity } from './lease.js';
 import type { NotesSource } from './notes.js';
 
-export type PublishAction = 'create' | 'replace' | 'refuse';
+/** What a publish does with the tag (the JSON field `action`). */
+export type PublishMode = 'create' | 'replace' | 'refuse';
 
-export type PlanStep =
+/** One thing a publish does, in the order apply does it. */
+export type PublishPlanAction =
   | { kind: 'delete-stale-draft'; releaseId: string; commit: string }
   | { kind: 'create-draft'; commit: string }
   | { kind: 'resume-draft'; releaseId: string }
@@ -27,12 +29,13 @@ export interface PlanAsset {
 
 export interface PublishPlan {
   version: 1;
+  kind: 'publish';
   store: string;
   tag: string;
   tagSource: string;
   /** What the tag rules say about this tag. */
   rule: 'replace' | 'refuse';
-  action: PublishAction;
+  action: PublishMode;
   /** Why the plan refuses, one line each (action 'refuse' only). */
   refusals: string[];
   warnings: string[];
@@ -46,5 +49,6 @@ export interface PublishPlan {
   assets: PlanAsset[];
   /** This run: its id and start time go into the draft's lease (lease.ts). */
   run: RunIdentity;
-  steps: PlanStep[];
+  /** Empty when the plan refuses. */
+  actions: PublishPlanAction[];
 }

@@ -4,13 +4,13 @@
  */
 import { RefusedError } from '../errors/index.js';
 import type { StoreInfo, StoredRelease } from '../store/types.js';
-import { releaseFlags, tagRule, type ResolvedTag } from '../tag/index.js';
+import { releaseVisibility, tagRule, type ResolvedTag } from '../tag/index.js';
 import type { ResolvedCommit } from '../context/commit.js';
 import type { LocalAssets } from './local-assets.js';
 import { describeRival, draftHolder, newRun, type RunIdentity } from './lease.js';
 import { parseMarker } from './marker.js';
 import { assetListNotes, type NotesFacts } from './notes.js';
-import type { PlanStep, PublishPlan } from './plan-types.js';
+import type { PlanAsset, PublishPlan, PublishPlanAction } from './plan-types.js';
 
 export interface PublishFacts {
   store: StoreInfo;
@@ -36,7 +36,7 @@ export function buildPublishPlan(f: PublishFacts): PublishPlan {
   const tag = f.tag.tag;
   const commit = f.commit.commit;
   const rule = tagRule(tag, f.replacePatterns);
-  const flags = releaseFlags(tag, f.latest);
+  const flags = releaseVisibility(tag, f.latest);
   const refusals = [...f.local.problems];
   const warnings: string[] = [];
 
@@ -104,8 +104,9 @@ export function buildPublishPlan(f: PublishFacts): PublishPlan {
     ? { source: 'file', path: f.notes.file.path, body: f.notes.file.text }
     : { source: f.notes.generateNotes ? 'generate' : 'list', body: listBody };
 
-  const base: Omit<PublishPlan, 'action' | 'steps'> = {
+  const base: Omit<PublishPlan, 'action' | 'actions'> = {
     version: 1,
+    kind: 'publish',
     store: f.store.description,
     tag,
     tagSource: f.tag.source,
@@ -123,45 +124,43 @@ export function buildPublishPlan(f: PublishFacts): PublishPlan {
     assets,
     run,
   };
-  if (refusals.length > 0) return { ...base, action: 'refuse', steps: [] };
+  if (refusals.length > 0) return { ...base, action: 'refuse', actions: [] };
 
-  const steps: PlanStep[] = stale.map((d) => ({
+  const actions: PublishPlanAction[] = stale.map((d) => ({
     kind: 'delete-stale-draft',
     releaseId: d.release.id,
     commit: d.marker?.commit ?? '',
   }));
   if (resume === undefined) {
-    steps.push({ kind: 'create-draft', commit });
-    for (const a of assets) steps.push({ kind: 'upload', name: a.name, size: a.size, sha256: a.sha256 });
+    actions.push({ kind: 'create-draft', commit });
+    for (const a of assets) actions.push({ kind: 'upload', name: a.name, size: a.size, sha256: a.sha256 });
   } else {
-    steps.push({ kind: 'resume-draft', releaseId: resume.id });
+    actions.push({ kind: 'resume-draft', releaseId: resume.id });
     for (const a of resume.assets) {
       const want = assets.find((x) => x.name === a.name);
-      if (want === undefined) steps.push({ kind: 'delete-asset', name: a.name, reason: 'not in dist/' });
+      if (want === undefined) actions.push({ kind: 'delete-asset', name: a.name, reason: 'not in dist/' });
       else if (a.state !== 'uploaded')
-        steps.push({ kind: 'delete-asset', name: a.name, reason: `state ${a.state}` });
+        actions.push({ kind: 'delete-asset', name: a.name, reason: `state ${a.state}` });
       else if (a.size !== want.size || a.digest !== digestOf(want.sha256))
-        steps.push({ kind: 'delete-asset', name: a.name, reason: 'size or digest differs' });
+        actions.push({ kind: 'delete-asset', name: a.name, reason: 'size or digest differs' });
     }
-    for (const a of assets) {
-      const have = resume.assets.find(
+    // Kept assets first, then the uploads together: apply runs consecutive uploads at once.
+    const kept = (a: PlanAsset): boolean =>
+      resume.assets.some(
         (x) =>
           x.name === a.name && x.state === 'uploaded' && x.size === a.size && x.digest === digestOf(a.sha256),
       );
-      steps.push(
-        have
-          ? { kind: 'keep-asset', name: a.name }
-          : { kind: 'upload', name: a.name, size: a.size, sha256: a.sha256 },
-      );
-    }
+    for (const a of assets.filter(kept)) actions.push({ kind: 'keep-asset', name: a.name });
+    for (const a of assets.filter((x) => !kept(x)))
+      actions.push({ kind: 'upload', name: a.name, size: a.size, sha256: a.sha256 });
   }
-  steps.push({ kind: 'recheck', existing: published?.id ?? null });
-  if (published !== undefined) steps.push({ kind: 'delete-old', releaseId: published.id });
-  steps.push({ kind: 'publish', prerelease: flags.prerelease, makeLatest: flags.makeLatest });
+  actions.push({ kind: 'recheck', existing: published?.id ?? null });
+  if (published !== undefined) actions.push({ kind: 'delete-old', releaseId: published.id });
+  actions.push({ kind: 'publish', prerelease: flags.prerelease, makeLatest: flags.makeLatest });
   // After publishing, never before: only the run whose publish succeeded ever moves the tag (swap.ts).
-  if (f.tagCommit !== commit) steps.push({ kind: 'move-tag', from: f.tagCommit ?? null, to: commit });
-  for (const a of assets) steps.push({ kind: 'verify-download', name: a.name });
-  return { ...base, action: published ? 'replace' : 'create', steps };
+  if (f.tagCommit !== commit) actions.push({ kind: 'move-tag', from: f.tagCommit ?? null, to: commit });
+  for (const a of assets) actions.push({ kind: 'verify-download', name: a.name });
+  return { ...base, action: published ? 'replace' : 'create', actions };
 }
 
 /** The error a refused plan stops with: its first reason as the message, the others as details. */

@@ -2,9 +2,9 @@
 import { formatBytes } from '../log/logger.js';
 import type { PublishResult } from './apply.js';
 import { draftTagName } from './marker.js';
-import type { PlanStep, PublishPlan } from './plan-types.js';
+import type { PublishPlan, PublishPlanAction } from './plan-types.js';
 
-function stepLine(s: PlanStep, tag: string): string {
+function actionLine(s: PublishPlanAction, tag: string): string {
   switch (s.kind) {
     case 'delete-stale-draft':
       return `delete krel's stale draft ${s.releaseId} (commit ${s.commit})`;
@@ -51,8 +51,8 @@ export function formatPublishPlan(p: PublishPlan): string {
     lines.push('  refused:');
     for (const r of p.refusals) lines.push(`    ${r}`);
   } else {
-    lines.push('  steps:');
-    p.steps.forEach((s, i) => lines.push(`    ${i + 1}. ${stepLine(s, p.tag)}`));
+    lines.push('  actions:');
+    p.actions.forEach((a, i) => lines.push(`    ${i + 1}. ${actionLine(a, p.tag)}`));
   }
   return lines.join('\n');
 }

@@ -116,54 +116,84 @@ async function standDown(
   throw deletedOld ? new ApplyError(msg) : new RefusedError(msg);
 }
 
-export async function swapAndPublish(
+/** What the swap actions of one run have seen and done so far (apply keeps one per run). */
+export interface SwapState {
+  /** The tag's releases as the recheck read them. */
+  seen?: StoredRelease[];
+  /** The old release was deleted by this run. */
+  deletedOld: boolean;
+  /** What is done, for the message of a failure part-way. */
+  done: string[];
+}
+
+export const newSwapState = (): SwapState => ({ deletedOld: false, done: [] });
+
+/** A failure inside the swap: give the lease up (a rerun may resume at once) and say what state is left. */
+async function swapFailed(
+  draft: StoredRelease,
+  o: SwapOptions,
+  s: SwapState,
+  what: string,
+  e: unknown,
+): Promise<ApplyError> {
+  await releaseLease(o.store, draft);
+  return new ApplyError(
+    `${what} failed: ${errorMessage(e)}. State: ${s.done.length > 0 ? s.done.join(', ') + ', ' : ''}` +
+      `draft ${draft.id} complete but not published: rerun to finish`,
+    { cause: e },
+  );
+}
+
+/** The recheck action (point 1 above): stand down unless the tag is as planned and no newer run is live. */
+export async function recheck(
   plan: PublishPlan,
   draft: StoredRelease,
   o: SwapOptions,
+  s: SwapState,
+): Promise<void> {
+  const all = await readTag(o.store, plan.tag);
+  const why = rivalry(plan, draft, all);
+  if (why !== undefined) return standDown(plan, draft, o, why, false);
+  s.seen = all;
+}
+
+/** The delete-old action (point 2): delete the planned old release by id; stand down when it is gone. */
+export async function deleteOld(
+  plan: PublishPlan,
+  releaseId: string,
+  draft: StoredRelease,
+  o: SwapOptions,
+  s: SwapState,
+): Promise<void> {
+  const all = s.seen ?? (await readTag(o.store, plan.tag));
+  const old = publishedOf(all, plan.tag).find((r) => r.id === releaseId);
+  const goneFirst = `another run deleted the old release ${releaseId} of ${plan.tag} first`;
+  if (old === undefined) return standDown(plan, draft, o, goneFirst, false);
+  let deleted: boolean;
+  try {
+    deleted = await o.store.deleteRelease(old);
+  } catch (e) {
+    throw await swapFailed(draft, o, s, `deleting the old release ${old.id}`, e);
+  }
+  if (!deleted) return standDown(plan, draft, o, goneFirst, false);
+  s.deletedOld = true;
+  s.done.push(`old release ${old.id} deleted`);
+  o.logger.info(`deleted the old release ${old.id}`);
+}
+
+/** The publish action (point 3): publish the draft; when another run published first, stand down. */
+export async function publishDraft(
+  plan: PublishPlan,
+  a: { prerelease: boolean; makeLatest: 'true' | 'false' | 'legacy' },
+  draft: StoredRelease,
+  o: SwapOptions,
+  s: SwapState,
 ): Promise<StoredRelease> {
   const { store, logger } = o;
   const tag = plan.tag;
-  const done: string[] = [];
-  const fail = async (what: string, e: unknown): Promise<ApplyError> => {
-    await releaseLease(store, draft);
-    return new ApplyError(
-      `${what} failed: ${errorMessage(e)}. State: ${done.length > 0 ? done.join(', ') + ', ' : ''}` +
-        `draft ${draft.id} complete but not published: rerun to finish`,
-      { cause: e },
-    );
-  };
-
-  const all = await readTag(store, tag);
-  const why = rivalry(plan, draft, all);
-  if (why !== undefined) return standDown(plan, draft, o, why, false);
-
-  const old = publishedOf(all, tag)[0];
-  if (old !== undefined) {
-    let deleted: boolean;
-    try {
-      deleted = await store.deleteRelease(old);
-    } catch (e) {
-      throw await fail(`deleting the old release ${old.id}`, e);
-    }
-    if (!deleted)
-      return standDown(
-        plan,
-        draft,
-        o,
-        `another run deleted the old release ${old.id} of ${tag} first`,
-        false,
-      );
-    done.push(`old release ${old.id} deleted`);
-    logger.info(`deleted the old release ${old.id}`);
-  }
-
   let published: StoredRelease;
   try {
-    published = await store.publish(draft, {
-      tag,
-      prerelease: plan.flags.prerelease,
-      makeLatest: plan.flags.makeLatest,
-    });
+    published = await store.publish(draft, { tag, prerelease: a.prerelease, makeLatest: a.makeLatest });
   } catch (e) {
     const winner = await readTag(store, tag).then(
       (now) => publishedOf(now, tag).find((r) => r.id !== draft.id),
@@ -175,25 +205,31 @@ export async function swapAndPublish(
         draft,
         o,
         `another run published ${tag} first (${describe(winner)})`,
-        old !== undefined,
+        s.deletedOld,
       );
-    throw await fail(`publishing draft ${draft.id}`, e);
+    throw await swapFailed(draft, o, s, `publishing draft ${draft.id}`, e);
   }
   logger.info(`published ${published.url}`);
-  await settleTag(plan, published, o);
   return published;
 }
 
 /**
- * After publishing: the tag goes to our commit, then we check that our release is the one published release
- * of the tag and that the tag points at its commit (moving it once more if it does not).
+ * The move-tag action (point 4), after publishing: the tag goes to our commit, then we check that our release is
+ * the one published release of the tag and that the tag points at its commit (moving it once more if it does
+ * not). When the plan has no move-tag (the tag was at our commit already), the publish is followed by this
+ * check alone, which moves the tag only if another run moved it meanwhile.
  */
-async function settleTag(plan: PublishPlan, published: StoredRelease, o: SwapOptions): Promise<void> {
+export async function settleTag(
+  plan: PublishPlan,
+  to: string,
+  published: StoredRelease,
+  o: SwapOptions,
+): Promise<void> {
   const { store, logger } = o;
   const tag = plan.tag;
   const moveFailed = (e: unknown): ApplyError =>
     new ApplyError(
-      `published ${published.url}, but moving tag ${tag} to ${plan.commit} failed: ${errorMessage(e)}; ` +
+      `published ${published.url}, but moving tag ${tag} to ${to} failed: ${errorMessage(e)}; ` +
         `move the tag by hand or rerun`,
       { cause: e },
     );
@@ -201,9 +237,9 @@ async function settleTag(plan: PublishPlan, published: StoredRelease, o: SwapOpt
     let at: string | undefined;
     try {
       at = await store.tagCommit(tag);
-      if (at !== plan.commit) {
-        await store.moveTag(tag, plan.commit);
-        logger.info(`tag ${tag} -> ${plan.commit}${at === undefined ? '' : ` (was ${at})`}`);
+      if (at !== to) {
+        await store.moveTag(tag, to);
+        logger.info(`tag ${tag} -> ${to}${at === undefined ? '' : ` (was ${at})`}`);
       }
     } catch (e) {
       throw moveFailed(e);
@@ -219,10 +255,10 @@ async function settleTag(plan: PublishPlan, published: StoredRelease, o: SwapOpt
       );
     }
     const final = await store.tagCommit(tag);
-    if (final === plan.commit) return;
+    if (final === to) return;
     if (attempt >= 3)
       throw new ApplyError(
-        `published ${published.url}, but tag ${tag} keeps moving (now at ${final ?? 'nothing'}, not ${plan.commit})`,
+        `published ${published.url}, but tag ${tag} keeps moving (now at ${final ?? 'nothing'}, not ${to})`,
       );
   }
 }

@@ -65,6 +65,43 @@ describe('krel publish to a local store (dir:PATH)', function () {
     expect(drafts()).to.deep.equal([]);
   });
 
+  it('publish does exactly the actions its --dry-run --json plan lists, in order (create, then replace)', async () => {
+    type Plan = { version: number; kind: string; action: string; actions: { kind: string }[] };
+    const publishAsPlanned = async (commit: string, action: string, kinds: string[]): Promise<void> => {
+      const args = ['publish', '--json', '--commit', commit];
+      const dry = await p.run([...args, '--dry-run'], { RELEASE_TAG: 'v0.1-test' });
+      expect(dry.code, dry.stderr).to.equal(0);
+      const plan = JSON.parse(dry.stdout) as Plan;
+      expect(plan).to.include({ version: 1, kind: 'publish', action });
+      expect(plan.actions.map((a) => a.kind)).to.deep.equal(kinds);
+      const applied = await p.run(args, { RELEASE_TAG: 'v0.1-test' });
+      expect(applied.code, applied.stderr).to.equal(0);
+      expect((JSON.parse(applied.stdout) as { done: unknown[] }).done).to.deep.equal(plan.actions);
+    };
+    const uploads = ['upload', 'upload'];
+    const checks = ['verify-download', 'verify-download'];
+    p.writeDist({ 'kontain.tar.gz': 'planned create\n' });
+    await publishAsPlanned(p.commits[0], 'create', [
+      'create-draft',
+      ...uploads,
+      'recheck',
+      'publish',
+      'move-tag',
+      ...checks,
+    ]);
+    p.writeDist({ 'kontain.tar.gz': 'planned replace\n' });
+    await publishAsPlanned(p.commits[1], 'replace', [
+      'create-draft',
+      ...uploads,
+      'recheck',
+      'delete-old',
+      'publish',
+      'move-tag',
+      ...checks,
+    ]);
+    expect(readFileSync(dl('v0.1-test', 'kontain.tar.gz'), 'utf8')).to.equal('planned replace\n');
+  });
+
   it('a non-replace tag that already has a release is refused with exit 3 and the store unchanged', async () => {
     p.writeDist({ 'kontain.tar.gz': 'beta\n' });
     const r1 = await p.run(['publish'], { RELEASE_TAG: 'v0.9-beta' });
@@ -107,11 +144,11 @@ describe('krel publish to a local store (dir:PATH)', function () {
     const plan = JSON.parse(json.stdout) as {
       action: string;
       assets: { name: string }[];
-      steps: { kind: string }[];
+      actions: { kind: string }[];
     };
     expect(plan.action).to.equal('create');
     expect(plan.assets.map((a) => a.name)).to.deep.equal(['kontain.tar.gz', 'SHA256SUMS']);
-    expect(plan.steps[0]!.kind).to.equal('create-draft');
+    expect(plan.actions[0]!.kind).to.equal('create-draft');
     expect(existsSync(store)).to.equal(false);
   });
 

@@ -146,7 +146,7 @@ describe('publish executor (local store, injected faults)', () => {
     const left = (await real.listReleases())[0]!;
     expect(parseLease(left.body)?.released).to.equal(true);
     const again = await planFor(real);
-    expect(again.steps).to.deep.include({ kind: 'resume-draft', releaseId: left.id });
+    expect(again.actions).to.deep.include({ kind: 'resume-draft', releaseId: left.id });
     const result = await run(real, again);
     expect(result.id).to.equal(left.id);
   });

@@ -63,7 +63,7 @@ function release(over: Partial<StoredRelease>): StoredRelease {
   };
 }
 
-const kinds = (p: ReturnType<typeof buildPublishPlan>): string[] => p.steps.map((s) => s.kind);
+const kinds = (p: ReturnType<typeof buildPublishPlan>): string[] => p.actions.map((s) => s.kind);
 
 describe('publish plan', () => {
   it('a new tag is created: draft, uploads, recheck, publish, tag, then download checks', () => {
@@ -91,14 +91,18 @@ describe('publish plan', () => {
     expect(k.indexOf('recheck')).to.be.lessThan(k.indexOf('delete-old'));
     expect(k.indexOf('delete-old')).to.be.lessThan(k.indexOf('publish'));
     expect(k.indexOf('publish')).to.be.lessThan(k.indexOf('move-tag'));
-    expect(p.steps.find((s) => s.kind === 'recheck')).to.deep.equal({ kind: 'recheck', existing: '7' });
-    expect(p.steps.find((s) => s.kind === 'move-tag')).to.deep.equal({ kind: 'move-tag', from: C1, to: C2 });
+    expect(p.actions.find((s) => s.kind === 'recheck')).to.deep.equal({ kind: 'recheck', existing: '7' });
+    expect(p.actions.find((s) => s.kind === 'move-tag')).to.deep.equal({
+      kind: 'move-tag',
+      from: C1,
+      to: C2,
+    });
   });
 
-  it('a non-replace tag with a published release is refused with no steps', () => {
+  it('a non-replace tag with a published release is refused with no actions', () => {
     const p = buildPublishPlan(facts({ tag: 'v0.9-beta', releases: [release({ tag: 'v0.9-beta' })] }));
     expect(p.action).to.equal('refuse');
-    expect(p.steps).to.deep.equal([]);
+    expect(p.actions).to.deep.equal([]);
     expect(p.refusals[0]).to.match(/already exists.*matches no replace pattern/);
   });
 
@@ -121,7 +125,7 @@ describe('publish plan', () => {
     });
     const p = buildPublishPlan(facts({ releases: [own] }));
     expect(p.action).to.equal('create');
-    expect(p.steps.slice(0, 6)).to.deep.equal([
+    expect(p.actions.slice(0, 6)).to.deep.equal([
       { kind: 'resume-draft', releaseId: '9' },
       { kind: 'delete-asset', name: 'SHA256SUMS', reason: 'state starter' },
       { kind: 'delete-asset', name: 'old.bin', reason: 'not in dist/' },
@@ -154,10 +158,10 @@ describe('publish plan', () => {
     const released = draft('3', C2, '2030-01-01T00:09:59.000Z', true);
     const liveSame = draft('4', C2, '2030-01-01T00:09:59.000Z');
     const p = buildPublishPlan(facts({ releases: [live, lapsed, released, liveSame], run, now }));
-    expect(p.steps.filter((s) => s.kind === 'delete-stale-draft').map((s) => s.releaseId)).to.deep.equal([
+    expect(p.actions.filter((s) => s.kind === 'delete-stale-draft').map((s) => s.releaseId)).to.deep.equal([
       '2',
     ]);
-    expect(p.steps).to.deep.include({ kind: 'resume-draft', releaseId: '3' });
+    expect(p.actions).to.deep.include({ kind: 'resume-draft', releaseId: '3' });
     expect(p.warnings.join('\n')).to.match(
       /another krel publish of v0.1-test is under way \(draft 1 of run r1/,
     );
@@ -169,7 +173,7 @@ describe('publish plan', () => {
     const q = buildPublishPlan(
       facts({ releases: [{ ...old, createdAt: '2030-01-01T00:08:00Z' }, young], run, now }),
     );
-    expect(q.steps.filter((s) => s.kind === 'delete-stale-draft').map((s) => s.releaseId)).to.deep.equal([
+    expect(q.actions.filter((s) => s.kind === 'delete-stale-draft').map((s) => s.releaseId)).to.deep.equal([
       '5',
     ]);
   });
@@ -208,9 +212,9 @@ describe('publish plan', () => {
     const p = buildPublishPlan(facts({ tag: 'v1.0.0', tagCommit: C1 }));
     expect(p.action).to.equal('refuse');
     expect(p.refusals[0]).to.match(/already points at 1{40}, not 2{40}/);
-    expect(buildPublishPlan(facts({ tag: 'v1.0.0', tagCommit: C2 })).steps.map((s) => s.kind)).not.to.include(
-      'move-tag',
-    );
+    expect(
+      buildPublishPlan(facts({ tag: 'v1.0.0', tagCommit: C2 })).actions.map((s) => s.kind),
+    ).not.to.include('move-tag');
   });
 
   it('notes: the file wins, else generated when configured, else the asset list', () => {
@@ -225,7 +229,7 @@ describe('publish plan', () => {
     expect(list.body).to.include(A.sha256);
   });
 
-  it('the human plan names the action, every asset with size and digest, and every step', () => {
+  it('the human plan names the action, every asset with size and digest, and every action', () => {
     const text = formatPublishPlan(buildPublishPlan(facts({ releases: [release({ id: '7' })] })));
     expect(text).to.match(/REPLACE/);
     expect(text).to.include(`sha256:${A.sha256}`);
