@@ -51,9 +51,23 @@ describe('krel release (pipeline gates, local store, real sshd)', function () {
       steps: { name: string; status: string }[];
       validateDist: { passed: boolean };
       validateRelease: { passed: boolean };
+      images?: { built: { ref: string }[]; pushed: string[] };
     };
     expect(doc.tag).to.equal('v0.1-test');
-    expect(doc.steps.map((s) => s.status)).to.deep.equal(['done', 'done', 'done', 'done', 'done']);
+    expect(doc.steps.map((s) => [s.name, s.status])).to.deep.equal([
+      ['preflight: tag rule and store (read-only)', 'done'],
+      ['make', 'done'],
+      ['validate dist', 'done'],
+      ['images', 'done'],
+      ['publish', 'done'],
+      ['validate release', 'done'],
+    ]);
+    // The example's runenv images are built into the local image store (no --images-registry: not pushed).
+    expect(doc.images?.built.map((i) => i.ref).sort()).to.deep.equal([
+      'kontain/runenv-node:latest',
+      'kontain/runenv-python:latest',
+    ]);
+    expect(doc.images?.pushed).to.deep.equal([]);
     expect(doc.validateDist.passed).to.equal(true);
     expect(doc.validateRelease.passed).to.equal(true);
     expect(first.stderr).to.include('release v0.1-test from the local store');
