@@ -57,7 +57,10 @@ async function krelNames(out: string): Promise<Set<string> | undefined> {
   if (!(await lstatOrUndefined(manifest))?.isFile()) return names;
   try {
     const m = JSON.parse(await readFile(manifest, 'utf8')) as Partial<ReleaseManifest>;
-    for (const a of Array.isArray(m.archives) ? m.archives : []) {
+    for (const a of [
+      ...(Array.isArray(m.archives) ? m.archives : []),
+      ...(Array.isArray(m.assets) ? m.assets : []),
+    ]) {
       if (typeof a?.name === 'string') names.add(a.name);
     }
   } catch {

@@ -228,6 +228,17 @@ describe('pack/make', () => {
     expect(readdirSync(fx.root).filter((n) => n.startsWith('.dist.'))).to.deep.equal([]);
   });
 
+  it("krel's output holding a raw asset is krel's too: the next make replaces it, byte for byte the same", async () => {
+    writeFileSync(path.join(fx.root, 'kkm.run'), '#!/bin/sh\necho kkm\n');
+    const config = writeConfig(fx, SAMPLE_ARCHIVES, { assets: [{ name: 'kkm.run', from: 'kkm.run' }] });
+    const out = path.join(fx.root, 'dist');
+    await applyMake(await planMake(config, { env: ENV, out }), { toolVersion: '1' });
+    const first = readFileSync(path.join(out, SUMS_FILE), 'utf8');
+    expect(first).to.include('kkm.run');
+    await applyMake(await planMake(config, { env: ENV, out }), { toolVersion: '1' });
+    expect(readFileSync(path.join(out, SUMS_FILE), 'utf8')).to.equal(first);
+  });
+
   it('an output directory inside the source tree is never packaged into itself', async () => {
     const out = path.join(fx.source, 'dist');
     const config = writeConfig(fx, [{ name: 'all.tar.gz', files: ['**'] }]);

@@ -22,7 +22,7 @@ against SHA256SUMS. Then a draft pinned to the commit gets every asset (each ver
 only then is an existing release of a replace tag deleted, the tag moved and the draft published; finally
 each public download is hashed. A rerun resumes krel's own leftover draft.
 --dry-run prints the plan (--json: as JSON) and changes nothing; it exits 3 when the plan refuses.
-Output: the release URL on stdout (--json: {url, id, tag, action, assets}).
+Output: the release URL on stdout (--json: {url, id, tag, action, assets, done}: done lists the actions carried out).
 
 Exit codes: 0 published (or planned); 2 bad tag, config or missing dist/; 3 refused (tag rule, draft not
 made by krel, immutable release, missing or rejected token, dist/ not matching SHA256SUMS), nothing changed;
