@@ -6,7 +6,8 @@ import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { freePort, startRegistry, type Registry } from '../support/registry.js';
+import { freePort } from '../support/free-port.js';
+import { startRegistry, type Registry } from '../support/registry.js';
 import { imagesProject, refNames, type ImagesProject } from './fixture.js';
 
 interface Inspect {

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from './free-port.js';
 import { ensureCommands } from './tools.js';
 
 export interface Registry {
@@ -24,18 +25,6 @@ export interface Registry {
   /** `skopeo SUBCOMMAND ...` with the registry's credentials (--authfile) and no TLS; returns stdout. */
   skopeo(args: string[]): string;
   stop(): Promise<void>;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitReady(port: number, child: ChildProcess, log: () => string): Promise<void> {
