@@ -10,7 +10,8 @@ import { applyBuild, planBuild, type BuildPlan, type BuiltImage } from './build.
 import { applyCleanup, planCleanup, type CleanupPlan } from './cleanup.js';
 import { applyCopy, type CopyResult } from './copy.js';
 import { ImageLayout } from './layout.js';
-import { checkTag, imageRepo, parseRegistry, type RegistrySpec } from './names.js';
+import { checkTag, imageRepo, parsePullRef, parseRegistry, type RegistrySpec } from './names.js';
+import { planPull, type PullPlan } from './pull.js';
 import { planPush, type PushPlan } from './push.js';
 import { LayoutTarget, openTarget, type ImageTarget } from './target.js';
 
@@ -79,6 +80,19 @@ export async function applyImagesBuild(
     openRegistry: registryOpener(ctx, o.access, false),
     signal: ctx.signal,
   });
+}
+
+/** A pull from a registry into the local image store (no release context: pull works without krel.json). */
+export async function planImagesPull(
+  env: { env: NodeJS.ProcessEnv; cwd: string; signal: AbortSignal; dryRun: boolean },
+  o: { ref: string; root: string; as?: string; access: RegistryAccess },
+): Promise<{ plan: PullPlan; source: ImageTarget; store: LayoutTarget }> {
+  const pull = parsePullRef(o.ref);
+  const store = env.dryRun
+    ? new LayoutTarget(new ImageLayout(o.root), `oci:${o.root}`)
+    : await openStoreTarget(o.root, true);
+  const source = await registryOpener(env, o.access, false)(pull.registry);
+  return { plan: await planPull(source, pull, store, o.as), source, store };
 }
 
 /** The tags a push gives each repository: --tag T alone, else latest and the commit. */

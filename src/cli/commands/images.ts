@@ -20,11 +20,15 @@ async function run(
   args: string[],
   flags: ImagesFlags,
 ): Promise<void> {
-  const m = await import('./images-run.js');
   const ctx = commandIo(cmd);
-  if (which === 'build') await m.runImagesBuild(ctx, args, flags);
-  else if (which === 'push') await m.runImagesPush(ctx, args, flags);
-  else if (which === 'pull') await m.runImagesPull(ctx, args[0]!, flags);
+  if (which === 'build' || which === 'pull') {
+    const m = await import('./images-run.js');
+    if (which === 'build') await m.runImagesBuild(ctx, args, flags);
+    else await m.runImagesPull(ctx, args[0]!, flags);
+    return;
+  }
+  const m = await import('./images-registry-run.js');
+  if (which === 'push') await m.runImagesPush(ctx, args, flags);
   else await m.runImagesCleanup(ctx, flags);
 }
 
