@@ -90,11 +90,6 @@ class DirStore implements ReleaseStore {
     };
   }
 
-  async findRelease(tag: string): Promise<StoredRelease | undefined> {
-    const all = await this.listReleases();
-    return all.find((r) => r.tag === tag && !r.draft) ?? all.find((r) => r.tag === tag);
-  }
-
   async listReleases(): Promise<StoredRelease[]> {
     let entries: string[];
     try {

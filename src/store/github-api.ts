@@ -128,17 +128,12 @@ export class GitHubRepoApi {
     return res !== undefined;
   }
 
-  async generateNotes(
-    tag: string,
-    target: string,
-    previousTag?: string,
-  ): Promise<{ name: string; body: string }> {
+  async generateNotes(tag: string, target: string): Promise<{ name: string; body: string }> {
     const res = await callGitHub(this.ctx(`generate release notes for ${tag}`), () =>
       this.octokit.rest.repos.generateReleaseNotes({
         ...this.r,
         tag_name: tag,
         target_commitish: target,
-        ...(previousTag === undefined ? {} : { previous_tag_name: previousTag }),
       }),
     );
     return res.data;

@@ -85,20 +85,15 @@ export class GitHubStore implements ReleaseStore {
     return (await this.api.listReleases()).map((r) => this.release(r));
   }
 
-  async findRelease(tag: string): Promise<StoredRelease | undefined> {
-    const all = (await this.listReleases()).filter((r) => r.tag === tag);
-    return all.find((r) => !r.draft) ?? all[0];
-  }
-
   async tagCommit(tag: string): Promise<string | undefined> {
     const ref = await this.api.getRef(`tags/${tag}`);
     if (ref === undefined) return undefined;
     return ref.type === 'tag' ? this.api.tagObjectCommit(ref.sha) : ref.sha;
   }
 
-  async generateNotes(tag: string, commit: string, previousTag?: string): Promise<string | undefined> {
+  async generateNotes(tag: string, commit: string): Promise<string | undefined> {
     try {
-      return (await this.api.generateNotes(tag, commit, previousTag)).body;
+      return (await this.api.generateNotes(tag, commit)).body;
     } catch (e) {
       if (e instanceof GitHubError && (e.status === 404 || e.status === 422 || e.status === 403)) {
         this.opts.logger.debug(`GitHub could not generate notes: ${e.message}`);

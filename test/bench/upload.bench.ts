@@ -24,12 +24,13 @@ const BUILD = fileURLToPath(new URL('../../build/', import.meta.url));
 
 /** Runs in the child: upload argv file as argv name to the release of tag argv tag; print seconds and VmHWM. */
 const CHILD = `
+import { findRelease } from '../support/find-release.js';
 import { readFileSync, statSync } from 'node:fs';
 const [build, apiUrl, token, tag, file, name] = process.argv.slice(1);
 const { createGitHubStore } = await import(build + 'store/github-store.js');
 const { Logger } = await import(build + 'log/logger.js');
 const store = createGitHubStore({ owner: 'kontainapp', repo: 'km', token, apiUrl, logger: new Logger({ ci: 'none' }), writeSpacingMs: 0 });
-const release = await store.findRelease(tag);
+const release = await findRelease(store, tag);
 const size = statSync(file).size;
 const cpu0 = process.cpuUsage();
 const started = process.hrtime.bigint();

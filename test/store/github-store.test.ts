@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { expect } from 'chai';
+import { findRelease } from '../support/find-release.js';
 import {
   draftRequest,
   emulatorStore,
@@ -22,7 +23,7 @@ describe('github store against the GitHub emulator', () => {
     const commit = gh.state.repos[0]!.commits[0]!;
     const draft = await store.createDraft(draftRequest('v1.0', commit, { body: 'notes' }));
     expect(draft).to.include({ tag: 'v1.0', draft: true, targetCommitish: commit, body: 'notes' });
-    const found = await store.findRelease('v1.0');
+    const found = await findRelease(store, 'v1.0');
     expect(found?.id).to.equal(draft.id);
     expect(await store.tagCommit('v1.0')).to.equal(undefined);
     expect(gh.requests.filter((r) => r.route === 'repos/get-release-by-tag')).to.deep.equal([]);
@@ -96,7 +97,7 @@ describe('github store against the GitHub emulator', () => {
     expect(all).to.have.length(103);
     expect(all[0]!.tag).to.equal('v0.0.102'); // newest first
     expect(await store.deleteRelease(all[0]!)).to.equal(true);
-    expect(await store.findRelease('v0.0.102')).to.equal(undefined);
+    expect(await findRelease(store, 'v0.0.102')).to.equal(undefined);
     // A release that is already gone (another run deleted it) is reported, not an error.
     expect(await store.deleteRelease(all[0]!)).to.equal(false);
     expect(gh.requests.filter((r) => r.route === 'repos/list-releases').length).to.be.greaterThan(2);
