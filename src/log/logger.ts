@@ -1,6 +1,6 @@
 /**
  * The logger. Everything human goes to stderr (stdout is for machine output: --json, the release URL).
- * Every line is redacted. Lines written inside a step are indented under its header, and in CI a step
+ * Every line is redacted. Lines written inside a section are indented under its header, and in CI a section
  * is a collapsible group and errors are also annotations.
  */
 import { type CiKind, detectCi, formatAnnotation, formatGroupEnd, formatGroupStart } from './ci.js';
@@ -72,8 +72,8 @@ export class Logger {
     this.emit(`error: ${msg}`);
   }
 
-  /** Run fn as a named step: header, indented lines, timing; its error is rethrown unchanged. */
-  async step<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  /** Run fn as a named section: header, indented lines, timing; its error is rethrown unchanged. */
+  async section<T>(name: string, fn: () => Promise<T>): Promise<T> {
     const started = Date.now();
     this.raw(formatGroupStart(this.ci, name));
     this.emit(`• ${name}`);

@@ -34,7 +34,7 @@ export async function planRelease(ctx: ReleaseContext, o: MakeOptions): Promise<
   let plan = await planMake(ctx.config, opts);
   const build = plan.build;
   if (plan.missing.length > 0 && build !== undefined && !ctx.options.dryRun) {
-    await ctx.logger.step(`build: ${build}`, () =>
+    await ctx.logger.section(`build: ${build}`, () =>
       runBuild(build, buildDir(plan.source, ctx.config.dir), ctx.logger, ctx.signal),
     );
     plan = await planMake(ctx.config, { ...opts, built: true });
@@ -48,7 +48,7 @@ export async function makeRelease(
   plan: MakePlan,
   o: Pick<MakeOptions, 'level' | 'verify'>,
 ): Promise<ReleaseManifest> {
-  const manifest = await ctx.logger.step(`make ${plan.out}`, async () => {
+  const manifest = await ctx.logger.section(`make ${plan.out}`, async () => {
     for (const n of plan.notes) ctx.logger.info(n);
     const m = await applyMake(plan, {
       toolVersion: ctx.toolVersion,
@@ -61,7 +61,7 @@ export async function makeRelease(
     }
     return m;
   });
-  if (o.verify) await ctx.logger.step('verify', () => verifyOrRefuse(plan.out, ctx));
+  if (o.verify) await ctx.logger.section('verify', () => verifyOrRefuse(plan.out, ctx));
   return manifest;
 }
 

@@ -44,7 +44,7 @@ async function runStage<C>(stage: Stage<C>, ctx: C, record: StageRecord, logger:
   }
   const started = Date.now();
   try {
-    await logger.step(stage.name, () => stage.run(ctx));
+    await logger.section(stage.name, () => stage.run(ctx));
     record.status = 'done';
   } catch (e) {
     record.status = 'failed';

@@ -346,17 +346,17 @@ export async function applyPublishPlan(plan: PublishPlan, o: ApplyPublishOptions
     const batch = actions.slice(i, end);
     i = end;
     if (section === 'draft') {
-      await beforeSwap(r, () => o.logger.step(section, () => runActions(r, batch)));
+      await beforeSwap(r, () => o.logger.section(section, () => runActions(r, batch)));
     } else if (section === 'upload') {
       await beforeSwap(r, () =>
-        o.logger.step(section, async () => {
+        o.logger.section(section, async () => {
           await runActions(r, batch);
           await checkDraftAssets(r, draftOf(r, batch[0]!));
         }),
       );
     } else {
       await r.stopHeartbeat();
-      await o.logger.step(section, () => runActions(r, batch));
+      await o.logger.section(section, () => runActions(r, batch));
     }
   }
   await r.stopHeartbeat();

@@ -26,7 +26,7 @@ export async function gatherPublishFacts(ctx: ReleaseContext, o: GatherOptions =
   logger.info(`tag ${tag.tag} (from ${tag.source})`);
   const commit = await ctx.commit();
   logger.info(`commit ${commit.commit} (from ${commit.source})`);
-  const info = await logger.step('store', async () => {
+  const info = await logger.section('store', async () => {
     const i = await store.info();
     logger.info(i.description);
     return i;
@@ -38,7 +38,7 @@ export async function gatherPublishFacts(ctx: ReleaseContext, o: GatherOptions =
   const local =
     o.rulesOnly === true
       ? { dist, assets: [], problems: [] }
-      : await logger.step('assets', async () => {
+      : await logger.section('assets', async () => {
           const l = await gatherLocalAssets(dist, ctx.signal);
           logger.info(`${l.assets.length} assets in ${l.dist}, checked against SHA256SUMS`);
           return l;

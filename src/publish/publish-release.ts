@@ -14,7 +14,7 @@ import { formatPublishSummary } from './render.js';
 import type { RetryOptions } from '../util/retry.js';
 
 export async function planPublish(ctx: ReleaseContext, o: GatherOptions = {}): Promise<PublishPlan> {
-  const facts = await ctx.logger.step('preflight', () => gatherPublishFacts(ctx, o));
+  const facts = await ctx.logger.section('preflight', () => gatherPublishFacts(ctx, o));
   const plan = buildPublishPlan(facts);
   for (const w of plan.warnings) ctx.logger.warn(w);
   return plan;

@@ -171,7 +171,7 @@ async function validateTarget(
     ...r,
   });
   try {
-    target = await log.step('provision', () =>
+    target = await log.section('provision', () =>
       spec.provider.provision({
         ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
         ...(opts.network !== undefined ? { network: opts.network } : {}),
@@ -180,7 +180,7 @@ async function validateTarget(
     );
     const t = target;
     const stop = AbortSignal.any([t.gone, ...(opts.signal !== undefined ? [opts.signal] : [])]);
-    conn = await log.step('connect', () =>
+    conn = await log.section('connect', () =>
       waitForSsh(t.endpoint, {
         deadline: Date.now() + (opts.sshTimeoutMs ?? 180_000),
         signal: stop,

@@ -79,10 +79,10 @@ export async function buildImage(opts: BuildImageOptions): Promise<ImageManifest
   const run = (cmd: string, args: string[]): Promise<string> =>
     runCommand(cmd, args, { onLine: (l) => logger.debug(l), ...(signal ? { signal } : {}) });
 
-  await logger.step(`installing ${recipe.suite} packages with mmdebstrap (${mirror})`, () =>
+  await logger.section(`installing ${recipe.suite} packages with mmdebstrap (${mirror})`, () =>
     run('mmdebstrap', mmdebstrapArgs(recipe, mirror, rootfs)),
   );
-  const kernelVersion = await logger.step('copying the kernel and initrd', async () => {
+  const kernelVersion = await logger.section('copying the kernel and initrd', async () => {
     const boot = await readdir(path.join(rootfs, 'boot'));
     const kernel = boot.filter((f) => f.startsWith('vmlinuz-')).sort();
     const version = kernel.at(-1)?.slice('vmlinuz-'.length);
@@ -95,11 +95,11 @@ export async function buildImage(opts: BuildImageOptions): Promise<ImageManifest
     await copyFile(path.join(rootfs, 'boot', `initrd.img-${version}`), path.join(outDir, IMAGE_FILES.initrd));
     return version;
   });
-  await logger.step(`making the ext4 root file system (${recipe.diskSize}, sparse)`, async () => {
+  await logger.section(`making the ext4 root file system (${recipe.diskSize}, sparse)`, async () => {
     await run('mkfs.ext4', ['-q', '-F', '-L', 'krel-root', '-d', rootfs, raw, recipe.diskSize]);
     await rm(rootfs, { recursive: true, force: true });
   });
-  await logger.step('converting to a qcow2 base image', async () => {
+  await logger.section('converting to a qcow2 base image', async () => {
     await run('qemu-img', ['convert', '-O', 'qcow2', raw, path.join(outDir, IMAGE_FILES.disk)]);
     await rm(raw, { force: true });
   });

@@ -97,7 +97,7 @@ async function findOrBuild(opts: EnsureImageOptions, imagesDir: string): Promise
       const out = path.join(work, 'image');
       await mkdir(out);
       const started = Date.now();
-      await logger.step(`building guest image ${recipe.name} (first use; cached afterwards)`, () =>
+      await logger.section(`building guest image ${recipe.name} (first use; cached afterwards)`, () =>
         buildImage({ recipe, mirror, workDir: work, outDir: out, logger, ...(signal ? { signal } : {}) }),
       );
       await rename(out, final);

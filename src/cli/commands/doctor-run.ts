@@ -26,7 +26,7 @@ export async function runDoctor(ctx: CommandIo, flags: { install: boolean }): Pr
     if (!canInstallWithApt()) {
       throw new UsageError(`--install needs root and apt-get; run instead: ${report.installCommand ?? ''}`);
     }
-    await ctx.logger.step(`apt-get install ${report.missingPackages.join(' ')}`, () =>
+    await ctx.logger.section(`apt-get install ${report.missingPackages.join(' ')}`, () =>
       applyDoctorInstall(report, ctx.logger, abortController.signal),
     );
     report = planDoctor(ctx.env);
