@@ -5,7 +5,7 @@ import {
   canInstallWithApt,
   planDoctor,
   type DoctorReport,
-} from '../../validate/doctor.js';
+} from '../../vm/host-tools-check.js';
 import type { CommandIo } from '../context.js';
 import { abortController } from '../signals.js';
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { ApplyError, InterruptedError, errorMessage } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
 import { runProcess } from '../util/child-process.js';
-import { type HostTool, VM_HOST_TOOLS } from '../vm/tools.js';
+import { type HostTool, VM_HOST_TOOLS } from './tools.js';
 
 export type Prerequisite = HostTool;
 

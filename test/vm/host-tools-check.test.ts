@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { planDoctor, PREREQUISITES } from '../../src/validate/doctor.js';
+import { planDoctor, PREREQUISITES } from '../../src/vm/host-tools-check.js';
 import { REPO_ROOT, runKrel } from '../support/cli.js';
 import { ensureCommands } from '../support/tools.js';
 
