@@ -4,7 +4,6 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { buildReleaseContext, loadContextConfig } from '../context/build.js';
 import type { ReleaseContext } from '../context/release-context.js';
 import type { KrelConfig } from '../config/types.js';
 import { Logger } from '../log/logger.js';
@@ -56,7 +55,9 @@ export function commandIo(
 }
 
 /** krel.json alone (--config > KREL_CONFIG > ./krel.json), for commands that need no release facts. */
-export function readConfig(io: CommandIo): Promise<KrelConfig> {
+export async function readConfig(io: CommandIo): Promise<KrelConfig> {
+  // Loaded on first use: the definitions of every command import this file at start-up.
+  const { loadContextConfig } = await import('../context/build.js');
   return loadContextConfig({
     env: io.env,
     cwd: io.cwd,
@@ -65,10 +66,11 @@ export function readConfig(io: CommandIo): Promise<KrelConfig> {
 }
 
 /** The release context of this command: the one place flags and environment become release facts. */
-export function releaseContext(
+export async function releaseContext(
   io: CommandIo,
   over: { store?: string | undefined; commit?: string | undefined } = {},
 ): Promise<ReleaseContext> {
+  const { buildReleaseContext } = await import('../context/build.js');
   return buildReleaseContext({
     env: io.env,
     cwd: io.cwd,

@@ -16,6 +16,7 @@ import { toMarkdown } from './report-markdown.js';
 import { formatSummary } from './report-table.js';
 import { resolveSource, type SourceOptions } from './source.js';
 import { loadSteps, type Step } from './steps.js';
+import { VALIDATE_DEFAULTS } from './defaults.js';
 import { buildTargets, parseImageList } from './targets.js';
 import { applyValidate, outcomeError, planValidate, type TargetSpec, type ValidatePlan } from './validate.js';
 
@@ -56,8 +57,6 @@ export interface ValidationRequest extends SourceOptions {
   sshTimeout?: number;
   showOutput?: string;
 }
-
-export const VALIDATE_DEFAULTS = { concurrency: 2, sshTimeoutSec: 180 } as const;
 
 export function validationOptions(ctx: ReleaseContext, r: ValidationRequest): ValidationOptions {
   const abs = (p: string): string => path.resolve(ctx.cwd, p);

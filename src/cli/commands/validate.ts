@@ -5,7 +5,7 @@
 import { Command, Option } from 'commander';
 import { commandIo } from '../context.js';
 import { positiveNumber, positiveInt } from '../options.js';
-import { VALIDATE_DEFAULTS } from '../../validate/validate-release.js';
+import { VALIDATE_DEFAULTS } from '../../validate/defaults.js';
 import type { ValidateFlags } from './validate-run.js';
 
 export function validateCommand(): Command {
