@@ -1,6 +1,4 @@
 /** krel's own version, from its package.json. */
-import { readFileSync } from 'node:fs';
+import { PACKAGE_JSON } from '../util/package-root.js';
 
-export const TOOL_VERSION = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+export const TOOL_VERSION = PACKAGE_JSON.version;

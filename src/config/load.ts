@@ -7,20 +7,20 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { ConfigError, UsageError, errorMessage } from '../errors/index.js';
+import { packageFile } from '../util/package-root.js';
 import { archiveNameProblem, assetNameProblem } from './asset-name.js';
 import { repoNameProblem } from './repo-name.js';
 import { MANIFEST_FILE, SUMS_FILE } from './release-files.js';
 import { parseStoreSpec } from './store-spec.js';
 import { DEFAULT_PREFIX, type FileEntry, type ImageSpec, type KrelConfig } from './types.js';
 
-/** Files krel writes next to the archives (src/pack owns them; config sits below pack, so named here too). */
-
-const SCHEMA_URL = new URL('../../src/config/krel.schema.json', import.meta.url);
+/** The schema of the installed package (the same file from src/ and build/). */
+export const SCHEMA_FILE = packageFile('src', 'config', 'krel.schema.json');
 
 let validator: ReturnType<Ajv['compile']> | undefined;
 function getValidator(): ReturnType<Ajv['compile']> {
   if (validator === undefined) {
-    const schema = JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as object;
+    const schema = JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as object;
     validator = new Ajv({ allErrors: true, strict: false }).compile(schema);
   }
   return validator;

@@ -5,14 +5,14 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors/index.js';
+import { packageFile } from '../util/package-root.js';
 
 /** Bump when the cached layout or the way an image is built changes. */
 export const IMAGE_FORMAT_VERSION = 1;
 
-/** validate/images of this package (the same relative place from src/vm and build/vm). */
-export const RECIPE_DIR = fileURLToPath(new URL('../../validate/images/', import.meta.url));
+/** validate/images of the installed package. */
+export const RECIPE_DIR = packageFile('validate', 'images');
 
 export interface ImageRecipe {
   /** e.g. "debian-12" */
