@@ -18,6 +18,7 @@ const LEVELS: Readonly<Record<string, number>> = {
   publish: 3,
   validate: 3,
   images: 3,
+  init: 3,
   store: 2,
   vm: 2,
   ssh: 2,

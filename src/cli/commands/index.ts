@@ -9,10 +9,12 @@ import { validateCommand } from './validate.js';
 import { doctorCommand } from './doctor.js';
 import { releaseCommand } from './release.js';
 import { imagesCommand } from './images.js';
+import { initCommand } from './init.js';
 
 export type CommandFactory = () => Command;
 
 export const COMMANDS: CommandFactory[] = [
+  initCommand,
   makeCommand,
   verifyCommand,
   publishCommand,
