@@ -111,6 +111,19 @@ describe('the krel action (action.yml)', function () {
     expect(empty.ran.at(-1)!.stdout).to.include('needs a command');
   });
 
+  it("the README's example workflow passes actionlint and gives the action only inputs it declares", async () => {
+    const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Use krel in your repository'));
+    const example = /```yaml\n([\s\S]*?)```/.exec(section)![1]!;
+    expect(await lintGitHubWorkflow(example, 'README.md')).to.deep.equal([]);
+    const wf = parseYaml(example) as { jobs: Record<string, { steps: { uses?: string; with?: object }[] }> };
+    const step = Object.values(wf.jobs)
+      .flatMap((j) => j.steps)
+      .find((s) => /\/krel@v/.test(s.uses ?? ''))!;
+    const inputs = parseAction(actionText).inputs;
+    for (const k of Object.keys(step.with ?? {})) expect(inputs, k).to.have.property(k);
+  });
+
   it('every input the generated workflow gives the action is one action.yml declares', () => {
     const wf = parseYaml(readFileSync(path.join(dir, '.github/workflows/release.yml'), 'utf8')) as {
       jobs: Record<string, { steps: { uses?: string; with?: Record<string, string> }[] }>;
