@@ -1,9 +1,9 @@
 /**
  * The import rules of docs/architecture.md, checked on every file of src/: a module imports downwards only
- * (cli -> pipeline -> pack | publish | validate | images -> context | store | vm | ssh -> config | tag | log ->
+ * (cli -> pipeline -> pack | publish | validate | images -> context | store | vm | ssh | attest -> config | tag | log ->
  * errors | checksums | util),
  * rooms on one level may use each other only without a cycle, and only src/store/github* imports @octokit,
- * only src/ssh imports ssh2, only src/pack imports tar.
+ * only src/ssh imports ssh2, only src/pack imports tar, only src/attest imports @cyclonedx.
  */
 import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -23,6 +23,7 @@ const LEVELS: Readonly<Record<string, number>> = {
   vm: 2,
   ssh: 2,
   context: 2,
+  attest: 2,
   config: 1,
   tag: 1,
   log: 1,
@@ -36,6 +37,7 @@ const PACKAGE_OWNERS: readonly { pkg: RegExp; owner: RegExp; rule: string }[] = 
   { pkg: /^@octokit\//, owner: /^store\/github[^/]*\.ts$/, rule: 'only src/store/github* imports @octokit' },
   { pkg: /^ssh2(\/|$)/, owner: /^ssh\//, rule: 'only src/ssh imports ssh2' },
   { pkg: /^tar(\/|$)/, owner: /^pack\//, rule: 'only src/pack imports tar' },
+  { pkg: /^@cyclonedx\//, owner: /^attest\//, rule: 'only src/attest imports @cyclonedx' },
 ];
 
 /** Rule breaks in a set of sources keyed by their path relative to src/. */

@@ -78,6 +78,6 @@ export function sha256File(file: string, signal?: AbortSignal): Promise<{ sha256
   return sha256Stream(createReadStream(file, { highWaterMark: 1 << 20 }), signal);
 }
 
-export function sha256Text(text: string): string {
+export function sha256Text(text: string | Uint8Array): string {
   return createHash('sha256').update(text).digest('hex');
 }

@@ -10,7 +10,7 @@ import { ConfigError, UsageError, errorMessage } from '../errors/index.js';
 import { packageFile } from '../util/package-root.js';
 import { archiveNameProblem, assetNameProblem } from './asset-name.js';
 import { repoNameProblem } from './repo-name.js';
-import { MANIFEST_FILE, SUMS_FILE } from './release-files.js';
+import { MANIFEST_FILE, PROVENANCE_FILE, SBOM_FILE, SIG_FILE, SUMS_FILE } from './release-files.js';
 import { parseStoreSpec } from './store-spec.js';
 import { DEFAULT_PREFIX, type FileEntry, type ImageSpec, type KrelConfig } from './types.js';
 
@@ -128,6 +128,7 @@ interface RawConfig {
   };
   validate?: { doc?: string; installScript?: string; vm?: string[]; stepTimeout?: number };
   images?: RawImage[];
+  sign?: { key?: string; publicKey?: string };
 }
 
 type RawImage = Omit<Partial<ImageSpec>, 'files'> & {
@@ -159,7 +160,7 @@ function buildImages(raw: readonly RawImage[], problems: string[], dir: string):
   });
 }
 
-const RESERVED_NAMES = [SUMS_FILE, MANIFEST_FILE];
+const RESERVED_NAMES = [SUMS_FILE, MANIFEST_FILE, SIG_FILE, PROVENANCE_FILE, SBOM_FILE];
 
 /**
  * Archive and asset names krel or GitHub would refuse later, and names used twice (an asset may not take an
@@ -232,6 +233,10 @@ export function buildConfig(raw: RawConfig, file: string): KrelConfig {
       stepTimeoutSec: v.stepTimeout ?? 300,
     },
     images,
+    sign: {
+      ...(raw.sign?.key !== undefined ? { key: abs(raw.sign.key) } : {}),
+      ...(raw.sign?.publicKey !== undefined ? { publicKey: abs(raw.sign.publicKey) } : {}),
+    },
   };
   if (raw.repo !== undefined) config.repo = raw.repo;
   if (raw.build !== undefined) config.build = raw.build;

@@ -72,6 +72,14 @@ export interface ImageSpec {
   workdir?: string;
 }
 
+/** krel.json "sign": the keys of signed releases (absolute paths; either may be absent). */
+export interface SignConfig {
+  /** The private key (PEM) krel make signs with, unless --signing-key or KREL_SIGNING_KEY names another. */
+  key?: string;
+  /** The public key (PEM) krel verify checks with, unless --key names another. */
+  publicKey?: string;
+}
+
 export interface KrelConfig {
   /** Absolute path of krel.json. */
   file: string;
@@ -90,4 +98,5 @@ export interface KrelConfig {
   validate: ValidateConfig;
   /** runenv images, in build order. */
   images: ImageSpec[];
+  sign: SignConfig;
 }

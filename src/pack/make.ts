@@ -3,8 +3,12 @@
  * applyMake carries the actions out: the archives concurrently into a staging directory, the raw assets,
  * release-manifest.json and SHA256SUMS, then swaps it in.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { loadSigningKey, type SigningKey } from '../attest/keys.js';
+import { builderFromEnv, provenanceLine, provenanceStatement } from '../attest/provenance.js';
+import { buildSbom } from '../attest/sbom.js';
+import { signBytes } from '../attest/signature.js';
 import type { KrelConfig } from '../config/types.js';
 import { ConfigError, InterruptedError, RefusedError, UsageError } from '../errors/index.js';
 import type { Progress } from '../log/progress.js';
@@ -24,10 +28,14 @@ import {
   MANIFEST_FILE,
   MANIFEST_SCHEMA_VERSION,
   OUTPUT_MARKER,
+  PROVENANCE_FILE,
+  SBOM_FILE,
+  SIG_FILE,
   SUMS_FILE,
   type ArchiveRecord,
   type MakeAction,
   type MakePlan,
+  type PlannedSigning,
   type RawAssetRecord,
   type ReleaseManifest,
 } from './types.js';
@@ -41,6 +49,11 @@ export interface PlanMakeOptions {
   /** The build command has run: plan no further build. */
   built?: boolean;
   env: NodeJS.ProcessEnv;
+  /** The release tag (default: krel.json release.defaultTag) and repository (default: krel.json repo). */
+  tag?: string;
+  repo?: string;
+  /** The key that signs SHA256SUMS and the provenance (planSigning); none: they are not signed. */
+  signing?: PlannedSigning;
 }
 
 export async function planMake(config: KrelConfig, opts: PlanMakeOptions): Promise<MakePlan> {
@@ -48,11 +61,12 @@ export async function planMake(config: KrelConfig, opts: PlanMakeOptions): Promi
   const out = opts.out ?? config.out;
   // An output krel may not replace is refused before anything is read or built.
   await checkReplaceable(out);
-  const [date, commit, collected, raw] = await Promise.all([
+  const [date, commit, collected, raw, configBytes] = await Promise.all([
     resolveSourceDate(opts.env, config.dir),
     headCommit(config.dir),
     collectArchives({ source, archives: config.archives, exclude: (abs) => isStagingOf(out, abs) }),
     planRawAssets(config.assets),
+    readFile(config.file).catch(() => Buffer.alloc(0)),
   ]);
   const problems = [...collected.problems, ...raw.problems];
   const blocking = problems.filter((p) => p.kind !== 'missing');
@@ -79,6 +93,13 @@ export async function planMake(config: KrelConfig, opts: PlanMakeOptions): Promi
     sourceDateEpoch: date.epoch,
     epochSource: date.from,
     commit,
+    release: {
+      tag: opts.tag ?? config.release.defaultTag,
+      ...((opts.repo ?? config.repo) !== undefined ? { repo: (opts.repo ?? config.repo)! } : {}),
+      builder: builderFromEnv(opts.env),
+    },
+    config: { file: config.file, sha256: sha256Text(configBytes) },
+    ...(opts.signing !== undefined ? { signing: opts.signing } : {}),
     missing,
     ...(build !== undefined ? { build } : {}),
     archives: collected.archives,
@@ -92,8 +113,13 @@ export async function planMake(config: KrelConfig, opts: PlanMakeOptions): Promi
         entries: a.entries.length,
       })),
       ...raw.assets.map((a) => ({ kind: 'copy-asset' as const, name: a.name })),
+      { kind: 'write-sbom' },
       { kind: 'write-manifest' },
+      { kind: 'write-provenance', signed: opts.signing !== undefined },
       { kind: 'write-checksums' },
+      ...(opts.signing !== undefined
+        ? [{ kind: 'sign-checksums' as const, algorithm: opts.signing.algorithm, keyId: opts.signing.keyId }]
+        : []),
       { kind: 'replace-output', out },
     ],
   };
@@ -126,6 +152,31 @@ function planned<T extends { name: string }>(list: readonly T[], name: string): 
   return found;
 }
 
+/** The attestation files a plan writes, as the manifest lists them. */
+function attestationsOf(plan: MakePlan): Pick<ReleaseManifest, 'attestations'> {
+  const kinds = new Set(plan.actions.map((a) => a.kind));
+  const sign = plan.actions.find((a) => a.kind === 'sign-checksums');
+  const attestations: NonNullable<ReleaseManifest['attestations']> = {
+    ...(kinds.has('write-sbom') ? { sbom: SBOM_FILE } : {}),
+    ...(kinds.has('write-provenance') ? { provenance: PROVENANCE_FILE } : {}),
+    ...(sign !== undefined
+      ? { signature: { file: SIG_FILE, algorithm: sign.algorithm, keyId: sign.keyId } }
+      : {}),
+  };
+  return Object.keys(attestations).length > 0 ? { attestations } : {};
+}
+
+/** The planned signing key, loaded again: it must still be the key the plan names. */
+function loadPlannedKey(signing: PlannedSigning | undefined): SigningKey {
+  if (signing === undefined) throw new Error('internal: the make plan signs without a signing key');
+  const key = loadSigningKey(signing.keyFile, `signing key ${signing.keyFile}`);
+  if (key.keyId !== signing.keyId)
+    throw new RefusedError(
+      `signing key ${signing.keyFile} changed since the plan was made: run krel make again`,
+    );
+  return key;
+}
+
 /** Carry out the plan's actions in order, in a staging directory that replace-output swaps in. */
 export async function applyMake(plan: MakePlan, opts: ApplyMakeOptions): Promise<ReleaseManifest> {
   assertInputsPresent(plan);
@@ -138,15 +189,20 @@ export async function applyMake(plan: MakePlan, opts: ApplyMakeOptions): Promise
     ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
   });
   const done = (a: MakeAction): void => opts.onAction?.(a);
+  const startedOn = new Date();
   let writing: MakeAction[] = [];
   const records: ArchiveRecord[] = [];
   const assets: RawAssetRecord[] = [];
-  let manifest: { value: ReleaseManifest; text: string } | undefined;
-  const written = (): { value: ReleaseManifest; text: string } => {
-    if (manifest === undefined)
-      throw new Error('internal: the make plan writes checksums before the manifest');
-    return manifest;
+  /** The files krel writes beside the assets, with their sha256, in the order written. */
+  const own: { name: string; sha256: string }[] = [];
+  const writeOwn = async (name: string, content: string | Buffer): Promise<void> => {
+    await writeFile(path.join(staging, name), content);
+    if (name !== SIG_FILE) own.push({ name, sha256: sha256Text(content) });
   };
+  let manifest: ReleaseManifest | undefined;
+  let sumsText: string | undefined;
+  let key: SigningKey | undefined;
+  const signingKey = (): SigningKey => (key ??= loadPlannedKey(plan.signing));
   try {
     for (const a of plan.actions) {
       // The archives run concurrently until the first action that is not one.
@@ -165,25 +221,56 @@ export async function applyMake(plan: MakePlan, opts: ApplyMakeOptions): Promise
         case 'copy-asset':
           assets.push(await copyRawAsset(planned(plan.assets, a.name), staging, opts.signal));
           break;
+        case 'write-sbom': {
+          const sbom = await buildSbom({
+            repo: plan.release.repo,
+            tag: plan.release.tag,
+            toolVersion: opts.toolVersion,
+            sourceDateEpoch: plan.sourceDateEpoch,
+            archives: records,
+            assets,
+          });
+          await writeOwn(SBOM_FILE, sbom);
+          break;
+        }
         case 'write-manifest': {
-          const value: ReleaseManifest = {
+          manifest = {
             schemaVersion: MANIFEST_SCHEMA_VERSION,
             tool: { name: 'krel', version: opts.toolVersion },
             commit: plan.commit,
             sourceDateEpoch: plan.sourceDateEpoch,
             archives: records,
             ...(assets.length > 0 ? { assets } : {}),
+            ...attestationsOf(plan),
           };
-          manifest = { value, text: JSON.stringify(value, null, 2) + '\n' };
-          await writeFile(path.join(staging, MANIFEST_FILE), manifest.text);
+          await writeOwn(MANIFEST_FILE, JSON.stringify(manifest, null, 2) + '\n');
           break;
         }
-        case 'write-checksums': {
-          const sums = [...records, ...assets].map((r) => ({ name: r.name, sha256: r.sha256 }));
-          sums.push({ name: MANIFEST_FILE, sha256: sha256Text(written().text) });
-          await writeFile(path.join(staging, SUMS_FILE), formatSums(sums));
+        case 'write-provenance': {
+          const statement = provenanceStatement({
+            subjects: [...records, ...assets, ...own],
+            builder: plan.release.builder,
+            toolVersion: opts.toolVersion,
+            config: { name: path.basename(plan.config.file), sha256: plan.config.sha256 },
+            repo: plan.release.repo,
+            commit: plan.commit,
+            tag: plan.release.tag,
+            sourceDateEpoch: plan.sourceDateEpoch,
+            startedOn,
+            finishedOn: new Date(),
+          });
+          await writeOwn(PROVENANCE_FILE, provenanceLine(statement, a.signed ? signingKey() : undefined));
           break;
         }
+        case 'write-checksums':
+          sumsText = formatSums([...records, ...assets, ...own]);
+          await writeOwn(SUMS_FILE, sumsText);
+          break;
+        case 'sign-checksums':
+          if (sumsText === undefined)
+            throw new Error('internal: the make plan signs SHA256SUMS before writing it');
+          await writeOwn(SIG_FILE, signBytes(Buffer.from(sumsText), signingKey()));
+          break;
         case 'replace-output':
           await writeFile(path.join(staging, OUTPUT_MARKER), OUTPUT_MARKER_TEXT);
           opts.signal?.throwIfAborted();
@@ -192,7 +279,8 @@ export async function applyMake(plan: MakePlan, opts: ApplyMakeOptions): Promise
       }
       done(a);
     }
-    return written().value;
+    if (manifest === undefined) throw new Error('internal: the make plan writes no manifest');
+    return manifest;
   } catch (e) {
     await batch.settle().catch(() => undefined);
     await discardStaging(staging);

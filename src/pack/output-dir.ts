@@ -1,8 +1,8 @@
 /**
  * Atomic output: everything is written into a staging directory next to the output (same filesystem),
  * then swapped in with renames. An existing output is replaced only when it is proved to be krel's: it holds
- * krel's marker file and nothing but what its release-manifest.json lists, SHA256SUMS and the marker, all
- * regular files. Anything else is refused and left exactly as it was.
+ * krel's marker file and nothing but what its release-manifest.json lists, SHA256SUMS, its signature, the
+ * provenance, the SBOM and the marker, all regular files. Anything else is refused and left exactly as it was.
  */
 import { randomBytes } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
@@ -10,7 +10,15 @@ import { access, lstat, mkdir, readdir, readFile, rename, rm } from 'node:fs/pro
 import path from 'node:path';
 import { RefusedError } from '../errors/index.js';
 import { fsUsageError } from '../errors/fs-error.js';
-import { MANIFEST_FILE, OUTPUT_MARKER, SUMS_FILE, type ReleaseManifest } from './types.js';
+import {
+  MANIFEST_FILE,
+  OUTPUT_MARKER,
+  PROVENANCE_FILE,
+  SBOM_FILE,
+  SIG_FILE,
+  SUMS_FILE,
+  type ReleaseManifest,
+} from './types.js';
 
 /** What the marker holds; a file of that name with other content does not prove anything. */
 export const OUTPUT_MARKER_TEXT =
@@ -52,7 +60,7 @@ async function krelNames(out: string): Promise<Set<string> | undefined> {
   const marker = path.join(out, OUTPUT_MARKER);
   if (!(await lstatOrUndefined(marker))?.isFile()) return undefined;
   if ((await readFile(marker, 'utf8')) !== OUTPUT_MARKER_TEXT) return undefined;
-  const names = new Set([OUTPUT_MARKER, SUMS_FILE, MANIFEST_FILE]);
+  const names = new Set([OUTPUT_MARKER, SUMS_FILE, MANIFEST_FILE, SIG_FILE, PROVENANCE_FILE, SBOM_FILE]);
   const manifest = path.join(out, MANIFEST_FILE);
   if (!(await lstatOrUndefined(manifest))?.isFile()) return names;
   try {

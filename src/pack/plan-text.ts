@@ -31,6 +31,11 @@ export function formatPlan(plan: MakePlan): string {
   lines.push(
     `  total   ${plan.archives.length} archives${assets}, ${entries} entries, ${formatBytes(bytes)} before compression`,
   );
+  lines.push(
+    plan.signing === undefined
+      ? `  sign    not signed (no signing key)`
+      : `  sign    ${plan.signing.algorithm} key ${plan.signing.keyId.slice(0, 16)} (${plan.signing.from}: ${plan.signing.keyFile})`,
+  );
   for (const n of plan.notes) lines.push(`  note    ${n}`);
   return lines.join('\n');
 }

@@ -1,4 +1,6 @@
 /** The packager's data: what goes into each archive (the plan) and what was made (the release manifest). */
+import type { SigningAlgorithm } from '../attest/keys.js';
+import type { Builder } from '../attest/provenance.js';
 
 /** A hard link names an earlier file member of the same archive (its `linkname`), which holds the data. */
 export type EntryType = 'file' | 'directory' | 'symlink' | 'hardlink';
@@ -37,9 +39,21 @@ export type MakeAction =
   | { kind: 'run-build'; command: string }
   | { kind: 'write-archive'; name: string; entries: number }
   | { kind: 'copy-asset'; name: string }
+  | { kind: 'write-sbom' }
   | { kind: 'write-manifest' }
+  | { kind: 'write-provenance'; signed: boolean }
   | { kind: 'write-checksums' }
+  | { kind: 'sign-checksums'; algorithm: SigningAlgorithm; keyId: string }
   | { kind: 'replace-output'; out: string };
+
+/** The key that signs SHA256SUMS and the provenance: where it is and what it is (never its bytes). */
+export interface PlannedSigning {
+  keyFile: string;
+  /** Where the key file was named: --signing-key, KREL_SIGNING_KEY or krel.json sign.key. */
+  from: string;
+  algorithm: SigningAlgorithm;
+  keyId: string;
+}
 
 /** Everything `krel make` will do; computed read-only, printed by --dry-run. */
 export interface MakePlan {
@@ -50,6 +64,12 @@ export interface MakePlan {
   sourceDateEpoch: number;
   epochSource: EpochSource;
   commit: string | null;
+  /** The tag and repository the release is made for (recorded in the provenance and the SBOM). */
+  release: { tag: string; repo?: string; builder: Builder };
+  /** krel.json by path and sha256 (recorded in the provenance). */
+  config: { file: string; sha256: string };
+  /** The signing key; absent: SHA256SUMS and the provenance are not signed. */
+  signing?: PlannedSigning;
   /** Inputs that do not exist yet, one line each with the JSON path of the entry naming them. */
   missing: string[];
   /** The build command that runs first when inputs are missing. */
@@ -101,7 +121,7 @@ export interface ArchiveRecord {
 }
 
 export const MANIFEST_SCHEMA_VERSION = 1;
-export { MANIFEST_FILE, SUMS_FILE } from '../config/release-files.js';
+export { MANIFEST_FILE, PROVENANCE_FILE, SBOM_FILE, SIG_FILE, SUMS_FILE } from '../config/release-files.js';
 /** The file in an output directory that says krel made it (never listed in SHA256SUMS, never published). */
 export const OUTPUT_MARKER = '.krel-output';
 
@@ -113,4 +133,11 @@ export interface ReleaseManifest {
   archives: ArchiveRecord[];
   /** Raw (non-archive) assets; absent when there are none. */
   assets?: RawAssetRecord[];
+  /** The attestation files of the release, by name (absent in the output of an older krel). */
+  attestations?: {
+    sbom?: string;
+    provenance?: string;
+    /** The signature of SHA256SUMS and the key that made it; absent when the release is not signed. */
+    signature?: { file: string; algorithm: SigningAlgorithm; keyId: string };
+  };
 }

@@ -4,6 +4,8 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { checkAttestations, sbomHashes } from '../attest/check.js';
+import type { SigningKey } from '../attest/keys.js';
 import { UsageError, errorMessage } from '../errors/index.js';
 import { parseSums, sha256File } from '../checksums/index.js';
 import { archiveRuleBreaks } from './archive-path.js';
@@ -12,6 +14,9 @@ import { octalMode } from './tar-stream.js';
 import {
   MANIFEST_FILE,
   OUTPUT_MARKER,
+  PROVENANCE_FILE,
+  SBOM_FILE,
+  SIG_FILE,
   SUMS_FILE,
   type ArchiveRecord,
   type ReleaseManifest,
@@ -21,19 +26,54 @@ export interface VerifyReport {
   dir: string;
   /** Files whose checksum matched. */
   verified: string[];
+  /** The signature, provenance and SBOM checks that held, one line each. */
+  attested: string[];
+  /** What could not be checked (e.g. a signature without --key), one line each. */
+  notes: string[];
   problems: string[];
 }
 
 /** Per archive, at most this many entry mismatches are listed (then a count of the rest). */
 const MAX_ENTRY_PROBLEMS = 20;
 
-async function readOptional(file: string): Promise<string | undefined> {
+async function readOptional(file: string): Promise<Buffer | undefined> {
   try {
-    return await readFile(file, 'utf8');
+    return await readFile(file);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
+}
+
+/** The SBOM's files of each archive against the manifest's entries (sha256 of every file and hard link). */
+function sbomEntryProblems(sbom: string, records: readonly ArchiveRecord[]): string[] {
+  const parsed = sbomHashes(sbom);
+  if (typeof parsed === 'string') return []; // reported by checkAttestations
+  const out: string[] = [];
+  for (const r of records) {
+    const listed = parsed.files.get(r.name);
+    if (listed === undefined) continue; // reported by checkAttestations: not one of its components
+    const hashes = new Map(r.entries.map((e) => [e.path, e.sha256]));
+    const want = new Map<string, string | undefined>();
+    for (const e of r.entries) {
+      if (e.type === 'file') want.set(e.path, e.sha256);
+      if (e.type === 'hardlink') want.set(e.path, hashes.get(e.linkname ?? ''));
+    }
+    const lines: string[] = [];
+    for (const [p, sha] of want) {
+      const got = listed.get(p);
+      if (!listed.has(p)) lines.push(`${SBOM_FILE}: ${r.name} holds "${p}", which the SBOM does not list`);
+      else if (got !== sha)
+        lines.push(
+          `${SBOM_FILE}: ${r.name} "${p}" has sha256 ${String(got)}, ${MANIFEST_FILE} says ${String(sha)}`,
+        );
+    }
+    for (const p of listed.keys())
+      if (!want.has(p))
+        lines.push(`${SBOM_FILE}: lists "${p}" in ${r.name}, which the archive does not hold`);
+    out.push(...limit(SBOM_FILE, lines, 'SBOM mismatches'));
+  }
+  return out;
 }
 
 function parseManifest(text: string, problems: string[]): ReleaseManifest | undefined {
@@ -100,7 +140,12 @@ async function checkEntries(file: string, record: ArchiveRecord, epoch: number):
   return limit(name, out, 'entry mismatches');
 }
 
-export async function verifyDist(dir: string): Promise<VerifyReport> {
+export interface VerifyOptions {
+  /** The public key the release must be signed with (--key); none: the signature is not checked. */
+  key?: SigningKey;
+}
+
+export async function verifyDist(dir: string, opts: VerifyOptions = {}): Promise<VerifyReport> {
   try {
     if (!(await stat(dir)).isDirectory())
       throw new UsageError(`${dir} is not a directory: pass the directory krel make wrote`);
@@ -109,10 +154,13 @@ export async function verifyDist(dir: string): Promise<VerifyReport> {
       throw new UsageError(`no such directory ${dir}: pass the directory krel make wrote (e.g. dist)`);
     throw e;
   }
-  const [sumsText, manifestText] = await Promise.all([
-    readOptional(path.join(dir, SUMS_FILE)),
-    readOptional(path.join(dir, MANIFEST_FILE)),
-  ]);
+  const [sumsBytes, manifestBytes, signature, provenance, sbom] = await Promise.all(
+    [SUMS_FILE, MANIFEST_FILE, SIG_FILE, PROVENANCE_FILE, SBOM_FILE].map((f) =>
+      readOptional(path.join(dir, f)),
+    ),
+  );
+  const sumsText = sumsBytes?.toString('utf8');
+  const manifestText = manifestBytes?.toString('utf8');
   if (sumsText === undefined && manifestText === undefined) {
     throw new UsageError(
       `${dir} has neither ${SUMS_FILE} nor ${MANIFEST_FILE}: is it a directory krel make wrote?`,
@@ -147,8 +195,9 @@ export async function verifyDist(dir: string): Promise<VerifyReport> {
       else verified.push(s.name);
     }
     for (const name of (await readdir(dir)).sort()) {
-      // The marker proves the directory is krel's output; it is not part of the release.
-      if (name !== SUMS_FILE && name !== OUTPUT_MARKER && !listedSums.has(name))
+      // The marker proves the directory is krel's output; it is not part of the release. The signature
+      // cannot list itself: it is checked against SHA256SUMS below.
+      if (name !== SUMS_FILE && name !== SIG_FILE && name !== OUTPUT_MARKER && !listedSums.has(name))
         problems.push(`${name}: present but not listed in ${SUMS_FILE}`);
     }
   }
@@ -179,5 +228,20 @@ export async function verifyDist(dir: string): Promise<VerifyReport> {
   }
   // Raw assets (not archives) are released as they are: only their bytes are checked.
   for (const record of manifest?.assets ?? []) await checkListed(record);
-  return { dir, verified, problems };
+
+  const attest = checkAttestations(
+    {
+      sums: sumsBytes,
+      signature,
+      provenance: provenance?.toString('utf8'),
+      sbom: sbom?.toString('utf8'),
+    },
+    opts.key,
+  );
+  problems.push(...attest.problems);
+  if (sbom !== undefined)
+    problems.push(...sbomEntryProblems(sbom.toString('utf8'), manifest?.archives ?? []));
+  if (manifest?.attestations?.signature !== undefined && signature === undefined && opts.key === undefined)
+    problems.push(`${SIG_FILE} is missing: ${MANIFEST_FILE} says the release is signed`);
+  return { dir, verified, attested: attest.checked, notes: attest.notes, problems };
 }

@@ -66,9 +66,11 @@ describe('krel make / krel verify (CLI)', () => {
       'kontain-node.tar.gz',
       'kontain-python.tar.gz',
       'kontain.tar.gz',
+      'provenance.intoto.jsonl',
       'release-manifest.json',
+      'sbom.cdx.json',
     ]);
-    expect(r.stderr).to.match(/verified 4 files/);
+    expect(r.stderr).to.match(/verified 6 files/);
   });
 
   it('two missing inputs fail with exit 2, both named, and no dist/ is left behind', async () => {
@@ -168,12 +170,16 @@ describe('krel make / krel verify (CLI)', () => {
     expect(readdirSync(fx.root).sort()).to.deep.equal(['build', 'krel.json']);
   });
 
-  it('the same inputs made twice by the CLI give the same sha256 for every file', async () => {
+  it('the same inputs made twice by the CLI give the same sha256 for every file but the provenance (it records when it ran)', async () => {
     writeConfig(fx, SAMPLE_ARCHIVES);
     await krel(['make', '--out', 'a'], { SOURCE_DATE_EPOCH: '1234567890' });
     await krel(['make', '--out', 'b'], { SOURCE_DATE_EPOCH: '1234567890' });
-    const sums = (d: string) => readFileSync(path.join(fx.root, d, 'SHA256SUMS'), 'utf8');
-    expect(sums('b')).to.equal(sums('a'));
+    const sums = (d: string) =>
+      readFileSync(path.join(fx.root, d, 'SHA256SUMS'), 'utf8')
+        .split('\n')
+        .filter((l) => !l.endsWith('  provenance.intoto.jsonl'));
+    expect(sums('b')).to.deep.equal(sums('a'));
+    expect(sums('a')).to.have.length(6); // 3 archives, the manifest, the SBOM, and the final newline
   });
 
   describe('an existing --out is replaced only when krel provably made it', () => {

@@ -1,10 +1,13 @@
 /** Temporary source trees and configs for packager tests. */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildConfig } from '../../src/config/load.js';
 import type { KrelConfig } from '../../src/config/types.js';
+import type { Statement } from '../../src/attest/provenance.js';
+import type { DsseEnvelope } from '../../src/attest/dsse.js';
+import { PROVENANCE_FILE } from '../../src/config/release-files.js';
 
 export type Node = string | { content: string; mode?: number } | { symlink: string } | { dir: true };
 
@@ -66,3 +69,9 @@ export const SAMPLE_ARCHIVES: RawArchives = [
   { name: 'kontain-python.tar.gz', files: ['payloads/python'] },
   { name: 'kontain-node.tar.gz', files: ['payloads/node'] },
 ];
+
+/** The in-toto statement of `dir`'s provenance.intoto.jsonl (one DSSE envelope), decoded. */
+export function provenanceOf(dir: string): Statement {
+  const envelope = JSON.parse(readFileSync(path.join(dir, PROVENANCE_FILE), 'utf8')) as DsseEnvelope;
+  return JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as Statement;
+}

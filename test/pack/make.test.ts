@@ -9,11 +9,13 @@ import { FIXED_EPOCH } from '../../src/pack/source-date.js';
 import {
   MANIFEST_FILE,
   OUTPUT_MARKER,
+  PROVENANCE_FILE,
+  SBOM_FILE,
   SUMS_FILE,
   type MakeAction,
   type ReleaseManifest,
 } from '../../src/pack/types.js';
-import { makeTree, SAMPLE, SAMPLE_ARCHIVES, sh, writeConfig, type Fixture } from './fixture.js';
+import { makeTree, provenanceOf, SAMPLE, SAMPLE_ARCHIVES, sh, writeConfig, type Fixture } from './fixture.js';
 
 const ENV = { SOURCE_DATE_EPOCH: '1700000000' };
 
@@ -29,6 +31,24 @@ function bytesOf(dir: string): Record<string, string> {
   );
 }
 
+/**
+ * What two makes of the same inputs must share: every file byte for byte, except the provenance, which records
+ * when the build ran (its statement with the times left out, and SHA256SUMS but the provenance's line, instead).
+ */
+function reproducibleOf(dir: string): Record<string, unknown> {
+  const all: Record<string, unknown> = bytesOf(dir);
+  const sums = readFileSync(path.join(dir, SUMS_FILE), 'utf8');
+  all[SUMS_FILE] = sums.split('\n').filter((l) => !l.endsWith(`  ${PROVENANCE_FILE}`));
+  const statement = provenanceOf(dir);
+  const metadata = (statement.predicate as { runDetails: { metadata: Record<string, unknown> } }).runDetails
+    .metadata;
+  expect(Date.parse(String(metadata.finishedOn))).to.be.at.least(Date.parse(String(metadata.startedOn)));
+  delete metadata.startedOn;
+  delete metadata.finishedOn;
+  all[PROVENANCE_FILE] = statement;
+  return all;
+}
+
 describe('pack/make', () => {
   let fx: Fixture;
   beforeEach(() => (fx = makeTree(SAMPLE)));
@@ -41,7 +61,7 @@ describe('pack/make', () => {
     chmodSync(path.join(fx.source, 'runtime/libkm.so'), 0o640);
     const b = path.join(fx.root, 'b');
     await make(fx, b);
-    expect(bytesOf(b)).to.deep.equal(bytesOf(a));
+    expect(reproducibleOf(b)).to.deep.equal(reproducibleOf(a));
   });
 
   it('a different SOURCE_DATE_EPOCH changes the archive bytes', async () => {
@@ -118,7 +138,8 @@ describe('pack/make', () => {
     const out = path.join(fx.root, 'dist');
     await make(fx, out);
     expect(sh('sha256sum -c SHA256SUMS', out)).to.equal(
-      'kontain-node.tar.gz: OK\nkontain-python.tar.gz: OK\nkontain.tar.gz: OK\nrelease-manifest.json: OK\n',
+      'kontain-node.tar.gz: OK\nkontain-python.tar.gz: OK\nkontain.tar.gz: OK\nprovenance.intoto.jsonl: OK\n' +
+        'release-manifest.json: OK\nsbom.cdx.json: OK\n',
     );
   });
 
@@ -223,7 +244,9 @@ describe('pack/make', () => {
       'kontain-node.tar.gz',
       'kontain-python.tar.gz',
       'kontain.tar.gz',
+      PROVENANCE_FILE,
       MANIFEST_FILE,
+      SBOM_FILE,
     ]);
     expect(readdirSync(fx.root).filter((n) => n.startsWith('.dist.'))).to.deep.equal([]);
   });
@@ -233,10 +256,10 @@ describe('pack/make', () => {
     const config = writeConfig(fx, SAMPLE_ARCHIVES, { assets: [{ name: 'kkm.run', from: 'kkm.run' }] });
     const out = path.join(fx.root, 'dist');
     await applyMake(await planMake(config, { env: ENV, out }), { toolVersion: '1' });
-    const first = readFileSync(path.join(out, SUMS_FILE), 'utf8');
-    expect(first).to.include('kkm.run');
+    const first = reproducibleOf(out);
+    expect(first[SUMS_FILE]).to.satisfy((lines: string[]) => lines.some((l) => l.endsWith('  kkm.run')));
     await applyMake(await planMake(config, { env: ENV, out }), { toolVersion: '1' });
-    expect(readFileSync(path.join(out, SUMS_FILE), 'utf8')).to.equal(first);
+    expect(reproducibleOf(out)).to.deep.equal(first);
   });
 
   it('an output directory inside the source tree is never packaged into itself', async () => {
@@ -259,7 +282,9 @@ describe('pack/make', () => {
       { kind: 'write-archive', name: 'kontain-python.tar.gz', entries: 5 },
       { kind: 'write-archive', name: 'kontain-node.tar.gz', entries: 4 },
       { kind: 'copy-asset', name: 'kkm.run' },
+      { kind: 'write-sbom' },
       { kind: 'write-manifest' },
+      { kind: 'write-provenance', signed: false },
       { kind: 'write-checksums' },
       { kind: 'replace-output', out },
     ]);
@@ -281,7 +306,9 @@ describe('pack/make', () => {
       SUMS_FILE,
       'kontain-python.tar.gz',
       'kontain.tar.gz',
+      PROVENANCE_FILE,
       MANIFEST_FILE,
+      SBOM_FILE,
     ]);
   });
 

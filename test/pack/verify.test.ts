@@ -7,7 +7,12 @@ import path from 'node:path';
 import { UsageError } from '../../src/errors/index.js';
 import { formatSums, parseSums, sha256File } from '../../src/checksums/index.js';
 import { applyMake, planMake } from '../../src/pack/make.js';
-import type { ManifestEntry, ReleaseManifest } from '../../src/pack/types.js';
+import {
+  PROVENANCE_FILE,
+  SBOM_FILE,
+  type ManifestEntry,
+  type ReleaseManifest,
+} from '../../src/pack/types.js';
 import { verifyDist } from '../../src/pack/verify.js';
 import { listArchive, listTar } from '../../src/pack/read-archive.js';
 import { octalMode } from '../../src/pack/tar-stream.js';
@@ -15,8 +20,13 @@ import { KREL_BIN, baseEnv, runKrel } from '../support/cli.js';
 import { ensureCommands } from '../support/tools.js';
 import { makeTree, SAMPLE, SAMPLE_ARCHIVES, sh, writeConfig, type Fixture } from './fixture.js';
 
-/** Rewrite release-manifest.json (the archive's size and sha256) and SHA256SUMS to match `name` as it is now. */
+/**
+ * Rewrite release-manifest.json (the archive's size and sha256) and SHA256SUMS to match `name` as it is now, as a
+ * forger would; the unsigned provenance and SBOM, which would give the forgery away, are dropped (a forger
+ * without the key can do that too: only a signature makes their absence visible).
+ */
 async function resum(dist: string, name: string, entries?: ManifestEntry[]): Promise<void> {
+  for (const f of [PROVENANCE_FILE, SBOM_FILE]) rmSync(path.join(dist, f), { force: true });
   const fresh = await sha256File(path.join(dist, name));
   const manifestFile = path.join(dist, 'release-manifest.json');
   const m = JSON.parse(readFileSync(manifestFile, 'utf8')) as ReleaseManifest;
@@ -28,7 +38,9 @@ async function resum(dist: string, name: string, entries?: ManifestEntry[]): Pro
   writeFileSync(manifestFile, JSON.stringify(m));
   const manifestSum = (await sha256File(manifestFile)).sha256;
   const resummed = { [name]: fresh.sha256, 'release-manifest.json': manifestSum } as Record<string, string>;
-  const sums = parseSums(readFileSync(path.join(dist, 'SHA256SUMS'), 'utf8')).sums;
+  const sums = parseSums(readFileSync(path.join(dist, 'SHA256SUMS'), 'utf8')).sums.filter(
+    (s) => s.name !== PROVENANCE_FILE && s.name !== SBOM_FILE,
+  );
   writeFileSync(
     path.join(dist, 'SHA256SUMS'),
     formatSums(sums.map((s) => ({ ...s, sha256: resummed[s.name] ?? s.sha256 }))),
@@ -50,10 +62,43 @@ describe('pack/verify', () => {
   });
   afterEach(() => fx.cleanup());
 
-  it('a fresh output verifies with no problems', async () => {
+  it('a fresh output verifies with no problems: every file of SHA256SUMS, the provenance and the SBOM', async () => {
     const r = await verifyDist(dist);
     expect(r.problems).to.deep.equal([]);
-    expect(r.verified).to.have.length(4);
+    expect(r.verified).to.have.length(6);
+    expect(r.attested).to.deep.equal([
+      `${PROVENANCE_FILE}: 5 subjects match SHA256SUMS`,
+      `${SBOM_FILE}: 3 components match SHA256SUMS`,
+    ]);
+  });
+
+  it('an archive swapped with consistent checksums but the attestations left in place is caught by the provenance and the SBOM', async () => {
+    writeFileSync(path.join(fx.source, 'payloads/node/bin/node.km'), 'other node\n');
+    const other = path.join(fx.root, 'other');
+    await make(fx, other);
+    copyFileSync(path.join(other, 'kontain-node.tar.gz'), path.join(dist, 'kontain-node.tar.gz'));
+    const keep = [PROVENANCE_FILE, SBOM_FILE].map((f) => [f, readFileSync(path.join(dist, f))] as const);
+    const sums = readFileSync(path.join(dist, 'SHA256SUMS'), 'utf8');
+    await resum(dist, 'kontain-node.tar.gz');
+    for (const [f, bytes] of keep) writeFileSync(path.join(dist, f), bytes);
+    const kept = sums.split('\n').filter((l) => l.endsWith(PROVENANCE_FILE) || l.endsWith(SBOM_FILE));
+    appendFileSync(path.join(dist, 'SHA256SUMS'), kept.join('\n') + '\n');
+    const r = await verifyDist(dist);
+    expect(
+      r.problems.filter((p) =>
+        p.startsWith(`${PROVENANCE_FILE} line 1: subject kontain-node.tar.gz has sha256 `),
+      ),
+    ).to.have.length(1);
+    expect(
+      r.problems.filter((p) =>
+        p.startsWith(`${PROVENANCE_FILE} line 1: subject release-manifest.json has sha256 `),
+      ),
+    ).to.have.length(1);
+    expect(
+      r.problems.filter((p) => p.startsWith(`${SBOM_FILE}: component kontain-node.tar.gz has sha256 `)),
+    ).to.have.length(1);
+    // With the re-listed archive's own mismatch: four lines, each naming what gives the swap away.
+    expect(r.problems).to.have.length(4);
   });
 
   it('a tampered archive is reported against SHA256SUMS and the manifest, one line each', async () => {
@@ -296,7 +341,7 @@ describe('krel verify streams members of any size', function () {
       const made = await runMeasured(['make'], fx.root);
       expect(made.code, made.stderr).to.equal(0);
       const r = await runMeasured(['verify'], fx.root);
-      expect(r.stderr).to.match(/verified 2 files in .*: all match/);
+      expect(r.stderr).to.match(/verified 4 files in .*: all match/);
       expect(r.code).to.equal(0);
       expect(r.rssKb).to.be.at.most(MAX_RSS_KB);
     } finally {

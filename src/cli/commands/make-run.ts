@@ -10,6 +10,7 @@ export interface MakeFlags {
   out?: string;
   verify?: boolean;
   level: number;
+  signingKey?: string;
 }
 
 function existingDir(io: CommandIo, p: string, flag: string): string {
@@ -31,6 +32,7 @@ export async function runMake(io: CommandIo, flags: MakeFlags): Promise<void> {
     verify: flags.verify === true,
     ...(flags.from !== undefined ? { from: existingDir(io, flags.from, '--from') } : {}),
     ...(flags.out !== undefined ? { out: io.resolve(flags.out) } : {}),
+    ...(flags.signingKey !== undefined ? { signingKey: io.resolve(flags.signingKey) } : {}),
   };
   const plan = await planRelease(ctx, options);
   if (io.globals.dryRun) {
