@@ -11,6 +11,7 @@ import { packageFile } from '../util/package-root.js';
 import { archiveNameProblem, assetNameProblem } from './asset-name.js';
 import { repoNameProblem } from './repo-name.js';
 import { MANIFEST_FILE, PROVENANCE_FILE, SBOM_FILE, SIG_FILE, SUMS_FILE } from './release-files.js';
+import { buildStepOverrides, type RawStepOverride } from './step-overrides.js';
 import { parseStoreSpec } from './store-spec.js';
 import { DEFAULT_PREFIX, type FileEntry, type ImageSpec, type KrelConfig } from './types.js';
 
@@ -126,7 +127,14 @@ interface RawConfig {
     latest?: boolean | 'legacy';
     uploadConcurrency?: number;
   };
-  validate?: { doc?: string; installScript?: string; vm?: string[]; stepTimeout?: number };
+  validate?: {
+    doc?: string;
+    installScript?: string;
+    vm?: string[];
+    stepTimeout?: number;
+    session?: 'shared' | 'isolated';
+    steps?: RawStepOverride[];
+  };
   images?: RawImage[];
   sign?: { key?: string; publicKey?: string };
 }
@@ -199,6 +207,7 @@ export function buildConfig(raw: RawConfig, file: string): KrelConfig {
   const problems = archiveProblems(raw);
   const images = buildImages(raw.images ?? [], problems, dir);
   const prefix = raw.prefix ?? DEFAULT_PREFIX;
+  const stepOverrides = buildStepOverrides(v.steps ?? [], problems);
   if (problems.length > 0) throw new ConfigError(file, problems);
   const config: KrelConfig = {
     file,
@@ -231,6 +240,8 @@ export function buildConfig(raw: RawConfig, file: string): KrelConfig {
       installScript: abs(v.installScript ?? 'km-releases/kontain-install.sh'),
       vm: v.vm ?? ['debian-12'],
       stepTimeoutSec: v.stepTimeout ?? 300,
+      session: v.session ?? 'shared',
+      steps: stepOverrides,
     },
     images,
     sign: {

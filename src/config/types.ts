@@ -47,11 +47,33 @@ export interface ReleaseConfig {
   uploadConcurrency: number;
 }
 
+/** One entry of krel.json validate.steps: which blocks (match or index) and what to change. */
+export interface StepOverride {
+  /** Where it is written, for messages: validate.steps[N]. */
+  at: string;
+  /** A regular expression on the step's name and text. */
+  match?: string;
+  index?: number;
+  skip?: string;
+  expect: string[];
+  timeoutSec?: number;
+  run?: boolean;
+  file?: string;
+  env?: Record<string, string>;
+  replace: [string, string][];
+  /** Shell commands run in the step before the block's own. */
+  before?: string;
+  continueOnError?: boolean;
+}
+
 export interface ValidateConfig {
   doc: string;
   installScript: string;
   vm: string[];
   stepTimeoutSec: number;
+  /** "shared": one shell session for the guide; "isolated": a fresh bash per step. */
+  session: 'shared' | 'isolated';
+  steps: StepOverride[];
 }
 
 /** One runenv image of krel.json "images" (templates in base/args/entrypoint/cmd/env/labels unexpanded). */

@@ -11,6 +11,11 @@ export interface ExecOptions {
   /** Stop waiting after this long: the remote command is sent KILL and the channel closed. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /**
+   * Stop waiting when this aborts, without ending the command: its channel stays open and its output keeps
+   * coming to the callbacks until its last process ends (a background process a shell started holds it).
+   */
+  until?: AbortSignal;
   onStdout?: (chunk: Buffer) => void;
   onStderr?: (chunk: Buffer) => void;
 }
@@ -22,6 +27,8 @@ export interface ExecResult {
   timedOut: boolean;
   /** True when opts.signal aborted the command. */
   aborted: boolean;
+  /** True when opts.until let the command go on (exitCode and signal are then unknown). */
+  detached?: boolean;
   durationMs: number;
 }
 
@@ -44,13 +51,29 @@ export function exec(conn: SshConnection, command: string, opts: ExecOptions = {
       let timedOut = false;
       let aborted = false;
       let done = false;
+      let detached = false;
       const finish = (): void => {
         if (done) return;
         done = true;
         unwatch();
-        conn.client.removeListener('close', onClientClose);
-        resolve({ exitCode, signal: exitSignal, timedOut, aborted, durationMs: Date.now() - started });
+        opts.until?.removeEventListener('abort', detach);
+        if (!detached) conn.client.removeListener('close', onClientClose);
+        resolve({
+          exitCode,
+          signal: exitSignal,
+          timedOut,
+          aborted,
+          durationMs: Date.now() - started,
+          ...(detached ? { detached } : {}),
+        });
       };
+      const detach = (): void => {
+        detached = true;
+        channel.once('close', () => conn.client.removeListener('close', onClientClose));
+        finish();
+      };
+      opts.until?.addEventListener('abort', detach, { once: true });
+      if (opts.until?.aborted === true) queueMicrotask(detach);
       // The server may refuse signals (OpenSSH does for some sessions) and only closes the channel when the
       // command ends: stop waiting at once. Callers that must be sure it dies wrap it in timeout(1).
       const stop = (): void => {

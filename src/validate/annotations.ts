@@ -1,10 +1,13 @@
 /**
- * The annotation language: an HTML comment right before a fenced shell block tunes that step.
+ * The annotation language: an HTML comment right before a fenced block tunes that step.
  *
  *   <!-- krel: skip -->                     do not run this block (skip="why" gives a reason)
  *   <!-- krel: timeout=120 -->              seconds before the step is stopped (scaled on slow targets)
  *   <!-- krel: expect="Hello World" -->     the output must contain this text (repeatable)
  *   <!-- krel: name="Install" -->           the step's name in logs and reports
+ *   <!-- krel: run -->                      run a block of another language (or sample output) as shell
+ *   <!-- krel: file="hello.c" -->           write the block to this file (relative to the session's directory)
+ *   <!-- krel: session=isolated -->         run this step in a fresh bash, outside the guide's shell session
  *
  * Items combine in one comment or over several comments: <!-- krel: name="Hello" expect="Hello World" -->.
  * Documented for doc writers in validate/README.md.
@@ -16,9 +19,12 @@ export interface StepAnnotations {
   timeoutSec?: number;
   expect: string[];
   name?: string;
+  run?: boolean;
+  file?: string;
+  isolated?: boolean;
 }
 
-const ANNOTATION_KEYS = ['skip', 'timeout', 'expect', 'name'] as const;
+const ANNOTATION_KEYS = ['skip', 'timeout', 'expect', 'name', 'run', 'file', 'session'] as const;
 
 const COMMENT = /^<!--\s*krel:([\s\S]*?)-->\s*$/;
 
@@ -76,6 +82,24 @@ function apply(key: string, value: string | undefined, where: string, into: Step
         throw new UsageError(`${where}: krel annotation name needs text, e.g. name="Install"`);
       }
       into.name = value.trim();
+      return;
+    case 'run':
+      if (value !== undefined && value !== 'true') {
+        throw new UsageError(`${where}: krel annotation run takes no value (write <!-- krel: run -->)`);
+      }
+      into.run = true;
+      return;
+    case 'file':
+      if (value === undefined || value.trim() === '') {
+        throw new UsageError(`${where}: krel annotation file needs a file name, e.g. file="hello.c"`);
+      }
+      into.file = value;
+      return;
+    case 'session':
+      if (value !== 'isolated' && value !== 'shared') {
+        throw new UsageError(`${where}: krel annotation session is "isolated" or "shared"`);
+      }
+      into.isolated = value === 'isolated';
       return;
     default:
       throw new UsageError(

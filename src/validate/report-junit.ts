@@ -56,7 +56,7 @@ export function toJunitXml(report: ValidationReport): string {
       } else {
         const type = s.status === 'timed-out' ? 'timeout' : 'failure';
         out.push(
-          `      <failure type="${type}" message="${xmlEscape(s.reason ?? s.status)}">${xmlEscape(s.outputTail.join('\n'))}</failure>`,
+          `      <failure type="${type}" message="${xmlEscape(s.reason ?? s.status)}">${xmlEscape([...(s.diff ?? []), ...s.outputTail].join('\n'))}</failure>`,
         );
       }
       out.push('    </testcase>');

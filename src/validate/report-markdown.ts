@@ -13,6 +13,21 @@ const ICON: Record<StepStatus, string> = {
 
 const cell = (s: string): string => s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 
+/** A collapsed block of lines, in a fence longer than any backtick run inside them. */
+function details(summary: string, lang: string, lines: readonly string[]): string[] {
+  const fence = '`'.repeat(Math.max(3, ...lines.map((l) => (/`+/.exec(l)?.[0].length ?? 0) + 1)));
+  return [
+    `<details><summary>${summary}</summary>`,
+    '',
+    `${fence}${lang}`,
+    ...lines,
+    fence,
+    '',
+    '</details>',
+    '',
+  ];
+}
+
 export function toMarkdown(report: ValidationReport): string {
   const out: string[] = [
     `### krel validate: ${report.passed ? '✅ passed' : '❌ failed'}`,
@@ -34,9 +49,9 @@ export function toMarkdown(report: ValidationReport): string {
       out.push('');
     }
     for (const s of t.steps.filter(stepFailed)) {
-      const fence = '`'.repeat(Math.max(3, ...s.outputTail.map((l) => (/`+/.exec(l)?.[0].length ?? 0) + 1)));
-      out.push(`<details><summary>Output of step ${s.index} (${cell(s.name)})</summary>`, '', `${fence}text`);
-      out.push(...s.outputTail, fence, '', '</details>', '');
+      if (s.diff !== undefined)
+        out.push(...details(`Diff of step ${s.index} (${cell(s.name)})`, 'diff', s.diff));
+      out.push(...details(`Output of step ${s.index} (${cell(s.name)})`, 'text', s.outputTail));
     }
   }
   return out.join('\n');

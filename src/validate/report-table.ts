@@ -31,6 +31,10 @@ export function formatSummary(report: ValidationReport): string[] {
       );
     }
     for (const s of t.steps.filter(stepFailed)) {
+      if (s.diff !== undefined) {
+        lines.push(`  step ${s.index} "${s.name}": output differs from the transcript:`);
+        for (const l of s.diff) lines.push(`    ${l}`);
+      }
       lines.push(`  output of step ${s.index} "${s.name}" (last ${s.outputTail.length} lines):`);
       for (const l of s.outputTail) lines.push(`    | ${l}`);
     }

@@ -26,13 +26,15 @@ export interface ValidationReport {
   targets: TargetReport[];
 }
 
-/** A step that ran and did not pass (failed or timed out). */
+/** A step that ran and did not pass (failed or timed out), counted against the run (not continueOnError). */
 export function stepFailed(s: StepResult): boolean {
-  return s.status === 'failed' || s.status === 'timed-out';
+  return (s.status === 'failed' || s.status === 'timed-out') && s.continueOnError !== true;
 }
 
 export function targetStatus(steps: readonly StepResult[]): TargetStatus {
-  return steps.every((s) => s.status === 'passed' || s.status === 'skipped') ? 'passed' : 'failed';
+  return steps.some((s) => stepFailed(s) || (s.status === 'not-run' && s.reason === 'interrupted'))
+    ? 'failed'
+    : 'passed';
 }
 
 export function failedSteps(report: ValidationReport): { target: string; step: StepResult }[] {

@@ -1,11 +1,16 @@
 /**
- * Run the steps on one connected target, in order: each in a fresh bash with `set -euo pipefail`, under timeout(1),
- * output streamed through the logger as `[target step N] ...`. The first failing step stops the run (steps
- * depend on each other); the rest are reported as not run.
+ * Run the steps on one connected target, in order, in the guide's shell session (session.ts) unless isolated:
+ * each step under timeout(1), output streamed through the logger as `[target step N] ...`. Transcript steps
+ * compare each command's output with the transcript (expected-output.ts). The first failing step stops the run
+ * (steps depend on each other; continueOnError lets one fail); the rest are reported as not run.
  */
+import { randomBytes } from 'node:crypto';
 import type { Logger } from '../log/logger.js';
-import { exec, shellQuote, type SshConnection } from '../ssh/index.js';
+import { exec, type SshConnection } from '../ssh/index.js';
+import { OutputMatcher } from './expected-output.js';
 import { ExpectMatcher, LineSplitter, Tail } from './output.js';
+import { closeSessionCommand, OPEN_SESSION, stepShellCommand } from './session.js';
+import { markers, stepProgram } from './step-program.js';
 import type { Step } from './steps.js';
 
 export type StepStatus = 'passed' | 'failed' | 'skipped' | 'timed-out' | 'not-run';
@@ -24,8 +29,14 @@ export interface StepResult {
   outputTail: string[];
   /** expect texts the output did not contain. */
   expectMissing?: string[];
+  /** A transcript command whose output differs: the unified diff, expected -> actual. */
+  diff?: string[];
   /** Why the step did not run or did not pass, in one line. */
   reason?: string;
+  /** The step may fail without failing the run (continueOnError). */
+  continueOnError?: boolean;
+  /** Run only to rebuild the session's state before the selected steps (--from-step). */
+  replayed?: boolean;
 }
 
 export interface RunStepsOptions {
@@ -36,6 +47,10 @@ export interface RunStepsOptions {
   logger: Logger;
   env: Readonly<Record<string, string>>;
   defaultTimeoutSec: number;
+  /** "shared" (default): one shell session for the steps; "isolated": a fresh bash per step. */
+  session?: 'shared' | 'isolated';
+  /** Indexes of steps run only to rebuild the session (reported as replayed). */
+  replay?: ReadonlySet<number>;
   /** Multiplier for every timeout (slow emulated targets). */
   timeoutScale?: number;
   tailLines?: number;
@@ -44,20 +59,46 @@ export interface RunStepsOptions {
   showOutput?: boolean;
 }
 
-/**
- * The command sent for one step: the script is one quoted word; timeout(1) kills its whole process group.
- * The shell options are set inside the script, after any rc file the server's bash reads (Debian's bash reads
- * bash.bashrc under sshd, and it is not written for -u); on the script's first line, so line numbers hold.
- */
-export function stepCommand(script: string, timeoutSec: number): string {
-  const body = `set -euo pipefail; ${script}`;
-  return `cd && exec timeout --kill-after=10 ${timeoutSec} bash -c ${shellQuote(body)}`;
+type Outcome = Pick<
+  StepResult,
+  'status' | 'exitCode' | 'durationMs' | 'outputTail' | 'expectMissing' | 'diff' | 'reason'
+>;
+
+async function openSession(conn: SshConnection, signal?: AbortSignal): Promise<string> {
+  let out = '';
+  const r = await exec(conn, OPEN_SESSION, {
+    timeoutMs: 60_000,
+    ...(signal !== undefined ? { signal } : {}),
+    onStdout: (d) => (out += d.toString()),
+  });
+  const dir = out.trim();
+  if (r.exitCode !== 0 || !dir.startsWith('/')) {
+    throw new Error(
+      `could not start a shell session on ${conn.endpoint.host} (mktemp -d: exit ${r.exitCode})`,
+    );
+  }
+  return dir;
 }
 
 export async function runSteps(opts: RunStepsOptions): Promise<StepResult[]> {
+  const dir = opts.steps.some((s) => s.skip === undefined)
+    ? await openSession(opts.conn, opts.signal)
+    : undefined;
+  try {
+    return await runAll(opts, dir);
+  } finally {
+    if (dir !== undefined) {
+      // Always, even after an interrupt: what the steps left running dies with the session.
+      await exec(opts.conn, closeSessionCommand(dir), { timeoutMs: 30_000 }).catch(() => undefined);
+    }
+  }
+}
+
+async function runAll(opts: RunStepsOptions, dir: string | undefined): Promise<StepResult[]> {
   const results: StepResult[] = [];
   const scale = opts.timeoutScale ?? 1;
   let stopped: string | undefined;
+  let promote = true;
   for (const step of opts.steps) {
     const timeoutSec = Math.ceil((step.timeoutSec ?? opts.defaultTimeoutSec) * scale);
     const base = {
@@ -66,51 +107,103 @@ export async function runSteps(opts: RunStepsOptions): Promise<StepResult[]> {
       file: step.file,
       line: step.line,
       timeoutSec,
+      ...(step.continueOnError === true ? { continueOnError: true } : {}),
+      ...(opts.replay?.has(step.index) === true ? { replayed: true } : {}),
     };
     const log = opts.logger.child(`[${opts.target} step ${step.index}] `);
+    const idle = { exitCode: null, durationMs: 0, outputTail: [] };
     if (stopped !== undefined || opts.signal?.aborted) {
-      results.push({
-        ...base,
-        status: 'not-run',
-        exitCode: null,
-        durationMs: 0,
-        outputTail: [],
-        reason: stopped ?? 'interrupted',
-      });
+      results.push({ ...base, ...idle, status: 'not-run', reason: stopped ?? 'interrupted' });
       continue;
     }
     if (step.skip !== undefined) {
       log.info(`${step.name}: skipped (${step.skip})`);
-      results.push({
-        ...base,
-        status: 'skipped',
-        exitCode: null,
-        durationMs: 0,
-        outputTail: [],
-        reason: step.skip,
-      });
+      results.push({ ...base, ...idle, status: 'skipped', reason: step.skip });
       continue;
     }
-    log.info(`${step.name} (timeout ${timeoutSec}s)`);
-    const result = await runOne(opts, step, timeoutSec, log);
-    const r: StepResult = { ...base, ...result };
+    const shared = opts.session !== 'isolated' && step.isolated !== true;
+    log.info(`${step.name} (timeout ${timeoutSec}s${base.replayed === true ? ', replayed' : ''})`);
+    const outcome = await runOne(opts, step, {
+      timeoutSec,
+      log,
+      session: { dir: dir ?? '', shared, promote },
+    });
+    if (shared) promote = outcome.status !== 'timed-out';
+    const r: StepResult = { ...base, ...outcome };
     results.push(r);
     log.info(
       `${step.name}: ${r.status}${r.reason !== undefined ? ` (${r.reason})` : ''} in ${(r.durationMs / 1000).toFixed(1)}s`,
     );
-    if (r.status !== 'passed') stopped = `step ${step.index} "${step.name}" did not pass`;
+    for (const l of r.diff ?? []) log.info(l);
+    if (r.status !== 'passed') {
+      if (step.continueOnError === true)
+        log.warn(`step ${step.index} did not pass; continuing (continueOnError)`);
+      else stopped = `step ${step.index} "${step.name}" did not pass`;
+    }
   }
   return results;
+}
+
+/** Cuts a transcript's output into its commands at the marker lines and compares each. */
+class TranscriptCheck {
+  private k = 0;
+  private matcher: OutputMatcher | undefined;
+  private heldBlank = false;
+  readonly exits: number[] = [];
+  private firstDiff: { k: number; diff: string[] } | undefined;
+  mismatches = 0;
+
+  constructor(
+    private readonly step: Step,
+    private readonly pattern: RegExp,
+    private readonly show: (line: string) => void,
+  ) {
+    this.begin();
+  }
+
+  line(l: string): void {
+    const m = this.pattern.exec(l);
+    if (m !== null) {
+      this.heldBlank = false; // the newline before the marker
+      this.end(Number(m[1]));
+      return;
+    }
+    if (this.heldBlank) this.show('');
+    this.heldBlank = l === '';
+    if (!this.heldBlank) this.show(l);
+    this.matcher?.push(l);
+  }
+
+  /** The first command whose output differs, as a diff headed by the command. */
+  diff(): string[] | undefined {
+    if (this.firstDiff === undefined) return undefined;
+    const c = this.step.commands?.[this.firstDiff.k];
+    return [`command ${this.firstDiff.k + 1}: $ ${c?.command.split('\n')[0] ?? ''}`, ...this.firstDiff.diff];
+  }
+
+  private begin(): void {
+    const c = this.step.commands?.[this.k];
+    this.matcher = c === undefined ? undefined : new OutputMatcher(c.expected);
+    if (c !== undefined) for (const l of c.command.split('\n')) this.show(`$ ${l}`);
+  }
+
+  private end(status: number): void {
+    this.exits.push(status);
+    if (this.matcher !== undefined && !this.matcher.matches()) {
+      this.mismatches++;
+      this.firstDiff ??= { k: this.k, diff: this.matcher.diff() };
+    }
+    this.k++;
+    this.begin();
+  }
 }
 
 async function runOne(
   opts: RunStepsOptions,
   step: Step,
-  timeoutSec: number,
-  log: Logger,
-): Promise<
-  Pick<StepResult, 'status' | 'exitCode' | 'durationMs' | 'outputTail' | 'expectMissing' | 'reason'>
-> {
+  how: { timeoutSec: number; log: Logger; session: { dir: string; shared: boolean; promote: boolean } },
+): Promise<Outcome> {
+  const { timeoutSec, log } = how;
   const tail = new Tail(opts.tailLines ?? 40);
   const matcher = new ExpectMatcher(step.expect);
   const show = opts.showOutput ?? true;
@@ -119,28 +212,63 @@ async function runOne(
     if (show) log.info(line);
     else log.debug(line);
   };
-  const out = new LineSplitter(onLine);
-  const err = new LineSplitter(onLine);
-  const r = await exec(opts.conn, stepCommand(step.script, timeoutSec), {
-    env: opts.env,
-    // timeout(1) on the target stops the step; this is the backstop if the target stops answering.
-    timeoutMs: (timeoutSec + 20) * 1000,
-    ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
-    onStdout: (d) => matcher.push('stdout', out.push(d)),
-    onStderr: (d) => matcher.push('stderr', err.push(d)),
+  const nonce = randomBytes(8).toString('hex');
+  const mark = markers(nonce);
+  const transcript = step.kind === 'transcript' ? new TranscriptCheck(step, mark.end, onLine) : undefined;
+  const deliver = transcript !== undefined ? (l: string): void => transcript.line(l) : onLine;
+  // The exit marker ends the step; a blank line is held back, as the marker's own newline may have made it.
+  const exited = new AbortController();
+  let exitStatus: number | undefined;
+  let held = false;
+  const out = new LineSplitter((l) => {
+    const m = exitStatus === undefined ? mark.exit.exec(l) : null;
+    if (m !== null) {
+      held = false;
+      exitStatus = Number(m[1]);
+      exited.abort();
+      return;
+    }
+    if (held) deliver('');
+    held = l === '' && exitStatus === undefined;
+    if (!held) deliver(l);
   });
-  out.flush();
-  err.flush();
-  const common = { exitCode: r.exitCode, durationMs: r.durationMs, outputTail: tail.get() };
-  const remoteTimeout =
-    (r.exitCode === 124 || r.exitCode === 137) && r.durationMs >= timeoutSec * 1000 - 1000;
+  const err = new LineSplitter(onLine);
+  const r = await exec(
+    opts.conn,
+    stepShellCommand({
+      program: stepProgram(step, nonce),
+      timeoutSec,
+      afterExit: mark.printExit,
+      session: how.session,
+      ...(step.env !== undefined ? { env: step.env } : {}),
+    }),
+    {
+      env: opts.env,
+      // timeout(1) on the target stops the step; this is the backstop if the target stops answering.
+      timeoutMs: (timeoutSec + 20) * 1000,
+      until: exited.signal,
+      ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
+      onStdout: (d) => matcher.push('stdout', out.push(d)),
+      onStderr: (d) => matcher.push('stderr', err.push(d)),
+    },
+  );
+  if (!r.detached) {
+    out.flush();
+    err.flush();
+  }
+  const exitCode = exitStatus ?? r.exitCode;
+  const common = { exitCode, durationMs: r.durationMs, outputTail: tail.get() };
+  const remoteTimeout = (exitCode === 124 || exitCode === 137) && r.durationMs >= timeoutSec * 1000 - 1000;
   if (r.aborted) return { ...common, status: 'failed', reason: 'interrupted' };
   if (r.timedOut || remoteTimeout) {
     return { ...common, status: 'timed-out', reason: `no result within ${timeoutSec}s` };
   }
-  if (r.exitCode !== 0) {
-    const how = r.exitCode === null ? `killed by ${r.signal ?? 'a signal'}` : `exit code ${r.exitCode}`;
-    return { ...common, status: 'failed', reason: how };
+  if (transcript !== undefined) {
+    const verdict = transcriptVerdict(step, transcript, exitCode);
+    if (verdict !== undefined) return { ...common, status: 'failed', ...verdict };
+  } else if (exitCode !== 0) {
+    const how2 = exitCode === null ? `killed by ${r.signal ?? 'a signal'}` : `exit code ${exitCode}`;
+    return { ...common, status: 'failed', reason: how2 };
   }
   const missing = matcher.missing();
   if (missing.length > 0) {
@@ -152,4 +280,40 @@ async function runOne(
     };
   }
   return { ...common, status: 'passed' };
+}
+
+/** Why a transcript step failed, or undefined when every command ran as shown. */
+function transcriptVerdict(
+  step: Step,
+  t: TranscriptCheck,
+  exitCode: number | null,
+): Pick<Outcome, 'reason' | 'diff'> | undefined {
+  const commands = step.commands ?? [];
+  const diff = t.diff();
+  const withDiff = diff !== undefined ? { diff } : {};
+  const firstLine = (k: number): string => commands[k]?.command.split('\n')[0] ?? '';
+  for (let k = 0; k < t.exits.length; k++) {
+    const shown = commands[k]?.exitCode ?? 0;
+    if (t.exits[k] !== shown) {
+      return {
+        reason: `command ${k + 1} (${firstLine(k)}) exited ${t.exits[k]}, the transcript shows ${shown === 0 ? 'success' : `[${shown}]`}`,
+        ...withDiff,
+      };
+    }
+  }
+  if (t.exits.length < commands.length) {
+    const k = t.exits.length;
+    return {
+      reason: `command ${k + 1} (${firstLine(k)}) ended the shell (exit code ${exitCode ?? 'none'})`,
+      ...withDiff,
+    };
+  }
+  if (t.mismatches > 0) {
+    return {
+      reason: `the output of ${t.mismatches} command(s) differs from the transcript (first: ${diff?.[0] ?? ''})`,
+      ...withDiff,
+    };
+  }
+  if (exitCode !== 0) return { reason: `exit code ${exitCode ?? 'none'}` };
+  return undefined;
 }

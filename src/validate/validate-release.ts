@@ -15,13 +15,17 @@ import { toJunitXml } from './report-junit.js';
 import { toMarkdown } from './report-markdown.js';
 import { formatSummary } from './report-table.js';
 import { resolveSource, type SourceOptions } from './source.js';
-import { loadSteps, type Step } from './steps.js';
+import { lintError, lintGuide, formatLint, type LintReport } from './lint.js';
+import type { LintTargets } from './lint-rules.js';
+import { applyOverrides, unmatchedMessage } from './overrides.js';
+import { selectSteps, type StepSelection } from './step-selection.js';
+import { loadGuide, type Guide, type Step } from './steps.js';
 import { VALIDATE_DEFAULTS } from './defaults.js';
 import { buildTargets, parseImageList } from './targets.js';
 import { applyValidate, outcomeError, planValidate, type TargetSpec, type ValidatePlan } from './validate.js';
 
 /** Every validate option, defaults applied (validationOptions). */
-export interface ValidationOptions extends SourceOptions {
+export interface ValidationOptions extends SourceOptions, StepSelection {
   /** Guest images for fresh VMs ([] with only hosts). */
   vm: string[];
   hosts: string[];
@@ -38,10 +42,11 @@ export interface ValidationOptions extends SourceOptions {
   timeoutScale?: number;
   sshTimeoutSec: number;
   showOutputOf?: string;
+  session: 'shared' | 'isolated';
 }
 
 /** What the command line may say; everything else comes from krel.json or a default, here and only here. */
-export interface ValidationRequest extends SourceOptions {
+export interface ValidationRequest extends SourceOptions, StepSelection {
   vm?: string | true;
   host?: string[];
   identity?: string;
@@ -71,6 +76,10 @@ export function validationOptions(ctx: ReleaseContext, r: ValidationRequest): Va
     concurrency: r.concurrency ?? VALIDATE_DEFAULTS.concurrency,
     stepTimeoutSec: r.stepTimeout ?? ctx.config.validate.stepTimeoutSec,
     sshTimeoutSec: r.sshTimeout ?? VALIDATE_DEFAULTS.sshTimeoutSec,
+    session: ctx.config.validate.session,
+    ...(r.steps !== undefined ? { steps: r.steps } : {}),
+    ...(r.fromStep !== undefined ? { fromStep: r.fromStep } : {}),
+    ...(r.replay !== undefined ? { replay: r.replay } : {}),
     ...(r.identity !== undefined ? { identity: abs(r.identity) } : {}),
     ...(r.knownHostKey !== undefined ? { knownHostKey: r.knownHostKey } : {}),
     ...(r.knownHosts !== undefined ? { knownHostsFile: abs(r.knownHosts) } : {}),
@@ -91,9 +100,57 @@ export interface PlannedValidation {
   options: ValidationOptions;
 }
 
+/**
+ * The guide as it will run: its blocks with krel.json's overrides applied. An override that picks no block of
+ * the configured guide is an error (the guide changed under it); of another guide (--doc), a warning.
+ */
+async function guideOf(ctx: ReleaseContext, o: ValidationOptions): Promise<{ doc: string; guide: Guide }> {
+  const doc = path.relative(ctx.cwd, o.doc) || o.doc;
+  const raw = await loadGuide(o.doc, doc);
+  const { steps, unmatched } = applyOverrides(raw.steps, ctx.config.validate.steps);
+  const first = unmatched[0];
+  if (first !== undefined && path.resolve(o.doc) === path.resolve(ctx.config.validate.doc)) {
+    throw new UsageError(unmatchedMessage(first, doc));
+  }
+  for (const u of unmatched) ctx.logger.warn(unmatchedMessage(u, doc));
+  return { doc, guide: { ...raw, steps } };
+}
+
+/** `krel validate --lint`: every block classified, nothing booted, no artifacts needed. */
+export async function lintValidation(ctx: ReleaseContext, o: ValidationOptions): Promise<LintReport> {
+  const { doc, guide } = await guideOf(ctx, o);
+  return lintGuide(doc, guide, lintTargets(ctx, o));
+}
+
+function lintTargets(ctx: ReleaseContext, o: ValidationOptions): LintTargets {
+  const c = ctx.config;
+  return {
+    vm: o.vm.length > 0,
+    network: o.vmNetwork,
+    releaseFiles: [
+      ...c.archives.map((a) => a.name),
+      ...c.assets.map((a) => a.name),
+      path.basename(c.validate.installScript),
+      'default-release',
+    ],
+  };
+}
+
 export async function planValidation(ctx: ReleaseContext, o: ValidationOptions): Promise<PlannedValidation> {
-  const docName = path.relative(ctx.cwd, o.doc) || o.doc;
-  const steps = await loadSteps(o.doc, docName);
+  const { doc: docName, guide } = await guideOf(ctx, o);
+  const lint = lintGuide(docName, guide, lintTargets(ctx, o));
+  const notes = formatLint(lint);
+  ctx.logger.info(notes[0] ?? '');
+  for (const b of lint.blocks.filter((x) => x.verdict === 'suspicious' || x.verdict === 'fails')) {
+    ctx.logger.warn(
+      `block ${b.index} "${b.name}" (line ${b.line}): ${b.findings.map((f) => f.message).join('; ')}`,
+    );
+  }
+  for (const p of lint.prose) ctx.logger.warn(`${docName}:${p.line}: ${p.message}: ${p.code}`);
+  const bad = lintError(lint);
+  if (bad !== undefined) throw bad;
+  const selected = selectSteps(guide.steps.length, o);
+  const steps = guide.steps.filter((s) => selected.run.includes(s.index));
   const source = resolveSource(ctx, o);
   const installScript = ctx.config.validate.installScript;
   checkArtifacts(source, { installScript });
@@ -117,7 +174,15 @@ export async function planValidation(ctx: ReleaseContext, o: ValidationOptions):
       `--show-output ${o.showOutputOf}: no such target (targets: ${targets.map((t) => t.name).join(', ')})`,
     );
   }
-  const plan = planValidate({ doc: docName, steps, source, installScript, targets });
+  const plan = planValidate({
+    doc: docName,
+    steps,
+    replay: selected.replay,
+    session: o.session,
+    source,
+    installScript,
+    targets,
+  });
   return { plan, steps, targets, options: o };
 }
 

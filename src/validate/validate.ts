@@ -22,8 +22,8 @@ export interface TargetSpec {
 /** One thing a validation does, in plan order (targets run concurrently, reported in this order). */
 export type ValidateAction =
   | { kind: 'serve-artifacts'; source: ArtifactSource }
-  /** Run these steps (by index) on the target named. */
-  | { kind: 'validate-target'; target: string; steps: number[] };
+  /** Run these steps (by index, replayed ones included) on the target named, in one session. */
+  | { kind: 'validate-target'; target: string; steps: number[]; replay: number[] };
 
 export interface ValidatePlan {
   version: 1;
@@ -31,34 +31,52 @@ export interface ValidatePlan {
   doc: string;
   source: ArtifactSource;
   installScript: string;
-  /** The targets and the guide's steps (a summary; the actions say what runs). */
+  /** "shared": the steps share one shell session; "isolated": a fresh bash each. */
+  session: 'shared' | 'isolated';
+  /** The targets and the guide's steps that run (a summary; the actions say what runs). */
   targets: string[];
-  steps: Pick<Step, 'index' | 'name' | 'line' | 'skip' | 'timeoutSec' | 'expect'>[];
+  steps: PlannedStep[];
   actions: ValidateAction[];
 }
+
+/** A step as the plan shows it: what it is, how it runs, what krel.json changed. */
+export type PlannedStep = Pick<
+  Step,
+  'index' | 'name' | 'line' | 'kind' | 'skip' | 'timeoutSec' | 'expect' | 'overrides'
+> & {
+  replay?: boolean;
+};
 
 export function planValidate(input: {
   doc: string;
   steps: readonly Step[];
+  /** Indexes replayed to rebuild the session before the selected steps. */
+  replay?: readonly number[];
+  session: 'shared' | 'isolated';
   source: ArtifactSource;
   installScript: string;
   targets: readonly TargetSpec[];
 }): ValidatePlan {
   const indexes = input.steps.map((s) => s.index);
+  const replay = [...(input.replay ?? [])];
   return {
     version: 1,
     kind: 'validate',
     doc: input.doc,
     source: input.source,
     installScript: input.installScript,
+    session: input.session,
     targets: input.targets.map((t) => t.name),
     steps: input.steps.map((s) => ({
       index: s.index,
       name: s.name,
       line: s.line,
+      kind: s.kind,
       expect: s.expect,
+      overrides: s.overrides,
       ...(s.skip !== undefined ? { skip: s.skip } : {}),
       ...(s.timeoutSec !== undefined ? { timeoutSec: s.timeoutSec } : {}),
+      ...(replay.includes(s.index) ? { replay: true } : {}),
     })),
     actions: [
       { kind: 'serve-artifacts', source: input.source },
@@ -66,6 +84,7 @@ export function planValidate(input: {
         kind: 'validate-target' as const,
         target: t.name,
         steps: [...indexes],
+        replay: [...replay],
       })),
     ],
   };
@@ -95,6 +114,7 @@ export interface ApplyValidateOptions {
 interface TargetRun {
   spec: TargetSpec;
   steps: Step[];
+  replay: Set<number>;
 }
 
 function planned<T>(found: T | undefined, what: string): T {
@@ -126,6 +146,7 @@ export async function applyValidate(opts: ApplyValidateOptions): Promise<Validat
                 `step ${i}`,
               ),
             ),
+            replay: new Set(a.replay),
           });
           break;
       }
@@ -156,7 +177,7 @@ export async function applyValidate(opts: ApplyValidateOptions): Promise<Validat
 }
 
 async function validateTarget(
-  { spec, steps: planSteps }: TargetRun,
+  { spec, steps: planSteps, replay }: TargetRun,
   serverPort: number,
   opts: ApplyValidateOptions,
 ): Promise<TargetReport> {
@@ -194,6 +215,8 @@ async function validateTarget(
       const steps = await runSteps({
         conn,
         steps: planSteps,
+        replay,
+        session: opts.plan.session,
         target: spec.name,
         logger: opts.logger,
         env: stepEnv(opts.plan.source, fwd.remotePort),

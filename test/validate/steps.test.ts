@@ -33,20 +33,15 @@ describe('steps from Markdown', () => {
     ]);
   });
 
-  it('console, text, c and unlabelled blocks are never steps', () => {
-    const md = [
-      '# A',
-      `${fence}console`,
-      '$ ls',
-      fence,
-      `${fence}c`,
-      'int x;',
-      fence,
-      fence,
-      'plain',
-      fence,
-    ].join('\n');
-    expect(parseSteps(md, 'doc.md')).to.deep.equal([]);
+  it('c, text and unlabelled blocks are numbered steps that do not run, each with the reason', () => {
+    const md = ['# A', `${fence}c`, 'int x;', fence, fence, 'plain', fence, `${fence}text`, 'x', fence].join(
+      '\n',
+    );
+    expect(parseSteps(md, 'doc.md').map((s) => [s.index, s.skip])).to.deep.equal([
+      [1, 'a c block, not shell'],
+      [2, 'a block without a language, not shell'],
+      [3, 'a text block, not shell'],
+    ]);
   });
 
   it('annotations set skip, timeout, expect and name, combined in one comment or several', () => {
@@ -101,7 +96,7 @@ describe('steps from Markdown', () => {
     });
   }
 
-  it('an annotation not followed by a shell block is an error, not silently dropped', () => {
+  it('an annotation not followed by a fenced block is an error, not silently dropped', () => {
     const md = ['# T', '<!-- krel: skip -->', 'A paragraph.', `${fence}bash`, 'true', fence].join('\n');
     expect(() => parseSteps(md, 'doc.md')).to.throw(/doc\.md:2: krel annotation is not followed by a fenced/);
     expect(() => parseSteps('# T\n<!-- krel: skip -->\n', 'doc.md')).to.throw(/doc\.md:2/);

@@ -64,13 +64,28 @@ export function validateCommand(): Command {
       ).argParser(positiveInt),
     )
     .option('--show-output <target>', "print only this target's step output (the others' with --verbose)")
+    .option(
+      '--lint',
+      'classify every block of the guide (runs, skipped, suspicious) without booting; exit 2 if one would fail',
+    )
+    .option('--steps <list>', 'run only these blocks, e.g. 2-5,7 (numbers as --lint prints them)')
+    .addOption(
+      new Option(
+        '--from-step <n>',
+        'run blocks n.. after replaying the earlier ones to rebuild the session',
+      ).argParser(positiveInt),
+    )
+    .option('--no-replay', 'with --from-step: do not replay the earlier blocks')
     .addHelpText(
       'after',
       `
-Steps: every fenced sh/bash/shell block of the document, in order, each in a fresh bash -euo pipefail;
-annotations <!-- krel: skip | timeout=N | expect="text" | name="..." --> tune a step (validate/README.md).
-Log lines are prefixed [target] and [target step N]. Exit 5 when a step fails, 3 when a host key does not
-match the pinned one, 4 when a target could not be provisioned or reached.`,
+Steps: every fenced block of the guide, in order, in one shell session (krel.json validate.session):
+sh/bash blocks run as scripts under bash -euo pipefail, console transcripts run their $ lines and compare
+the output, other languages and sample output are skipped unless told. Annotations <!-- krel: ... --> and
+krel.json validate.steps tune blocks (validate/README.md). Lint runs first: a block that would surely fail
+stops the run before any VM boots (exit 2). Log lines are prefixed [target] and [target step N]. Exit 5
+when a step fails, 3 when a host key does not match the pinned one, 4 when a target could not be
+provisioned or reached.`,
     )
     .action(async (flags: ValidateFlags, cmd: Command) => {
       const { runValidate } = await import('./validate-run.js');

@@ -1,0 +1,52 @@
+/**
+ * What a fenced block of a guide is, from its language and its text:
+ * - `console`, `shell-session` (and kin): a transcript, prompts and output;
+ * - `sh`, `bash`, `shell`: a script, or a transcript when its lines start with a `$ ` prompt, or sample output
+ *   when its first line is not a command (`Hello World from ...`, `sysname = Linux`);
+ * - anything else (c, go, json, no language): not shell, run only when an override or annotation says so.
+ */
+import { looksLikeTranscript } from './transcript.js';
+
+const SHELL = new Set(['sh', 'bash', 'shell']);
+const SESSION = new Set(['console', 'shell-session', 'shellsession', 'sh-session', 'terminal']);
+
+export type BlockKind =
+  { kind: 'script' } | { kind: 'transcript'; rootPrompts: boolean } | { kind: 'not-run'; why: string };
+
+/** Words a first line may start with that are commands whatever their case or shape. */
+const COMMAND_START = /^(?:[A-Za-z_]\w*=|[/~.$"'({![]|(?:if|for|while|until|case|function|do|then)\b)/;
+
+/**
+ * True when the first line (after blank lines and comments) reads as output rather than a command: its first
+ * word starts with a capital letter or a digit, or is not a word a command can be, or the line is a
+ * `key = value` / `key: value` pair. Documented as a heuristic; `run` (annotation or override) overrides it.
+ */
+export function looksLikeOutput(text: string): boolean {
+  const first = text
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => l !== '' && !l.startsWith('#'));
+  if (first === undefined) return false;
+  if (COMMAND_START.test(first)) return false;
+  const [word = '', second = ''] = first.split(/\s+/);
+  if (/^[A-Z0-9]/.test(word)) return true;
+  if (!/^[a-z_][\w.+@%-]*$/.test(word)) return true;
+  return second === '=' || second === ':' || /^[a-z_][\w-]*:$/.test(word);
+}
+
+export function blockKind(lang: string, text: string): BlockKind {
+  const l = lang.toLowerCase();
+  if (SESSION.has(l)) {
+    return looksLikeTranscript(text) || /^\s*#\s/m.test(text)
+      ? { kind: 'transcript', rootPrompts: true }
+      : { kind: 'not-run', why: `a ${l} block without a prompt: sample output` };
+  }
+  if (SHELL.has(l)) {
+    if (looksLikeTranscript(text)) return { kind: 'transcript', rootPrompts: false };
+    if (looksLikeOutput(text))
+      return { kind: 'not-run', why: 'sample output: its first line is not a command' };
+    if (text.trim() === '') return { kind: 'not-run', why: 'an empty block' };
+    return { kind: 'script' };
+  }
+  return { kind: 'not-run', why: `${l === '' ? 'a block without a language' : `a ${l} block`}, not shell` };
+}

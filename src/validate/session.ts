@@ -1,0 +1,138 @@
+/**
+ * One shell session for a guide, as a reader's terminal is: variables, `cd`, exports and functions set by a
+ * step are there in the next. Each step still runs as its own `bash` under timeout(1), so it has its own
+ * timeout, exit status and output, and a step that hangs is killed without taking the session with it.
+ *
+ * The session is a private directory on the target (mktemp -d, mode 700):
+ * - `state`: the shell state the next step starts from (declare -p of the variables, the functions, `cd`, umask);
+ * - `next`: written by a step as it exits (EXIT trap); the host promotes it to `state` when the step ended on its
+ *   own, and discards it when the step was killed (a timed-out step leaves the session as it was before);
+ * - `pgids`: the process group of every step, killed when the session closes, so background processes a step
+ *   started (a server, `sleep 1000 &`) do not outlive the run.
+ * Closing the session kills those groups and removes the directory: the next run starts clean.
+ *
+ * An isolated step (validate.session "isolated", or the annotation) is a fresh bash in the login directory that
+ * neither reads nor writes the state; its process group is still the session's to clean up.
+ */
+import { shellQuote } from '../ssh/index.js';
+
+/** Bash's own variables and the connection's: never saved, never restored. */
+const NOT_STATE = [
+  'BASH',
+  'BASH_*',
+  'BASHOPTS',
+  'BASHPID',
+  'COLUMNS',
+  'COMP_*',
+  'DIRSTACK',
+  'EPOCHREALTIME',
+  'EPOCHSECONDS',
+  'EUID',
+  'FUNCNAME',
+  'GROUPS',
+  'HISTCMD',
+  'HOSTNAME',
+  'HOSTTYPE',
+  'IFS',
+  'LINENO',
+  'LINES',
+  'MACHTYPE',
+  'OLDPWD',
+  'OPTARG',
+  'OPTERR',
+  'OPTIND',
+  'OSTYPE',
+  'PIPESTATUS',
+  'PPID',
+  'PS4',
+  'PWD',
+  'RANDOM',
+  'SECONDS',
+  'SHELLOPTS',
+  'SHLVL',
+  'SRANDOM',
+  'SSH_CLIENT',
+  'SSH_CONNECTION',
+  'SSH_TTY',
+  'UID',
+  '_',
+  '__krel_*',
+].join('|');
+
+/** Writes the state the next step starts from; runs as the step's EXIT trap, never changes its exit status. */
+const SAVE = [
+  '__krel_save() {',
+  "set +euo pipefail; local IFS=$' \\t\\n' __krel_n __krel_a __krel_f;",
+  '{ for __krel_n in $(compgen -v); do',
+  'case " $__krel_only " in *" $__krel_n "*) continue;; esac;',
+  `case $__krel_n in ${NOT_STATE}) continue;; esac;`,
+  'declare -p "$__krel_n" 2>/dev/null;',
+  'done;',
+  'printf \'%s\\n\' "$__krel_keep";',
+  'for __krel_f in $(compgen -A function); do case $__krel_f in __krel_*) ;; *) declare -f "$__krel_f";; esac; done;',
+  'declare -F | while read -r _ __krel_a __krel_f; do case $__krel_a in *x*) printf \'export -f %s\\n\' "$__krel_f";; esac; done;',
+  'printf \'cd -- %q\\n\' "$PWD"; umask -p;',
+  '} > "$__krel_s/next.tmp" 2>/dev/null && mv -f "$__krel_s/next.tmp" "$__krel_s/next";',
+  '}',
+].join(' ');
+
+/** Records the step's process group (timeout(1) made one) for the session's close. */
+const RECORD_GROUP =
+  '{ read -r __krel_st </proc/$$/stat && __krel_st=${__krel_st##*) } && set -- $__krel_st && printf \'%s\\n\' "$3" >>"$__krel_s/pgids"; set --; } 2>/dev/null;';
+
+/** Prints the new session's directory. */
+export const OPEN_SESSION = 'umask 077 && mktemp -d "${TMPDIR:-/tmp}/krel-session.XXXXXX"';
+
+/** Kills what the session's steps left running and removes the session. */
+export function closeSessionCommand(dir: string): string {
+  const d = shellQuote(dir);
+  return (
+    `if [ -f ${d}/pgids ]; then sort -u ${d}/pgids | while read -r g; do ` +
+    `[ -n "$g" ] && kill -KILL -- "-$g" 2>/dev/null; done; fi; rm -rf -- ${d}; true`
+  );
+}
+
+export interface StepShell {
+  /** The step's program (step-program.ts). */
+  program: string;
+  timeoutSec: number;
+  /** Printed by the login shell once the step's bash has exited (markers().printExit). */
+  afterExit: string;
+  /** Exported for this step only. */
+  env?: Readonly<Record<string, string>>;
+  /** The session; `shared`: the step starts from the session's state and leaves its own; `promote`: the previous
+   * step's state is taken (false: that step was killed). */
+  session: { dir: string; shared: boolean; promote: boolean };
+}
+
+function exportsOf(env: Readonly<Record<string, string>> | undefined): string {
+  return Object.entries(env ?? {})
+    .map(([k, v]) => `export ${k}=${shellQuote(v)};`)
+    .join(' ');
+}
+
+/**
+ * The command sent for one step: the program is one quoted word; timeout(1) kills its whole process group.
+ * Everything krel adds is on the program's first line, so the guide's line numbers hold in bash's messages; the
+ * shell options are set after the state is restored (Debian's bash reads bash.bashrc under sshd, which is not
+ * written for -u). The login shell then prints the exit marker: background processes the step started keep
+ * its output open, so the step's end is that line, not the end of the output.
+ */
+export function stepShellCommand(s: StepShell): string {
+  const names = Object.keys(s.env ?? {});
+  const d = shellQuote(s.session.dir);
+  const parts = [`__krel_s=${d}; ${RECORD_GROUP}`];
+  if (s.session.shared) {
+    parts.push(
+      s.session.promote ? `if [ -f ${d}/next ]; then mv -f ${d}/next ${d}/state; fi;` : `rm -f ${d}/next;`,
+      `if [ -f "$__krel_s/state" ]; then . "$__krel_s/state"; fi;`,
+      `__krel_only=${shellQuote(names.join(' '))};`,
+      names.length > 0 ? `__krel_keep=$(declare -p ${names.join(' ')} 2>/dev/null);` : `__krel_keep='';`,
+      `${exportsOf(s.env)} ${SAVE}; trap __krel_save EXIT;`,
+    );
+  } else {
+    parts.push(exportsOf(s.env));
+  }
+  const prologue = `${parts.join(' ')} set -euo pipefail; `;
+  return `cd && timeout --kill-after=10 ${s.timeoutSec} bash -c ${shellQuote(prologue + s.program)}; ${s.afterExit}`;
+}
