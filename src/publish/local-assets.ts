@@ -1,13 +1,13 @@
 /**
- * The release's assets as they are in dist/: every file SHA256SUMS lists, plus SHA256SUMS itself and
- * release-manifest.json when present. Each listed file is re-hashed (streamed) and compared; limits are checked
- * before hashing so an oversized file is refused at once.
+ * The release's assets as they are in dist/: every file SHA256SUMS lists, plus SHA256SUMS itself, its signature
+ * (SHA256SUMS.sig) and release-manifest.json when present. Each listed file is re-hashed (streamed) and
+ * compared; limits are checked before hashing so an oversized file is refused at once.
  */
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { assetNameProblem } from '../config/asset-name.js';
 import { UsageError } from '../errors/index.js';
-import { MANIFEST_FILE, SUMS_FILE } from '../config/release-files.js';
+import { MANIFEST_FILE, SIG_FILE, SUMS_FILE } from '../config/release-files.js';
 import { parseSums, sha256File } from '../checksums/index.js';
 
 /** GitHub's limits: at most 1000 assets per release, each under 2 GiB. */
@@ -65,6 +65,9 @@ export async function gatherLocalAssets(dist: string, signal?: AbortSignal): Pro
     (await sizeOf(path.join(dist, MANIFEST_FILE))) !== undefined
   )
     wanted.push({ name: MANIFEST_FILE, sha256: undefined });
+  // The signature cannot list itself in what it signs: published beside SHA256SUMS, all or nothing with it.
+  if ((await sizeOf(path.join(dist, SIG_FILE))) !== undefined)
+    wanted.push({ name: SIG_FILE, sha256: undefined });
 
   if (wanted.length > MAX_ASSETS)
     problems.push(`${wanted.length} assets: a release holds at most ${MAX_ASSETS}`);

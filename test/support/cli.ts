@@ -35,6 +35,7 @@ const SCRUB = [
   'GITHUB_API_URL',
   'KREL_CONFIG',
   'SOURCE_DATE_EPOCH',
+  'KREL_SIGNING_KEY',
 ];
 
 export function baseEnv(): NodeJS.ProcessEnv {
