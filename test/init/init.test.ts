@@ -61,7 +61,7 @@ describe('krel init', function () {
   const read = (p: string): string => readFileSync(path.join(dir, p), 'utf8');
   const config = (p = 'krel.json'): Record<string, unknown> => JSON.parse(read(p)) as Record<string, unknown>;
 
-  it('writes krel.json with one archive per top-level directory and $schema into node_modules/krel, which krel make packages', async () => {
+  it('writes krel.json with kontain.tar.gz from the top-level directories, kontain-NAME.tar.gz per payload, and $schema into node_modules/krel; krel make packages it', async () => {
     const r = await krel(['init', '--from', 'tree', '--repo', 'kontainapp/demo']);
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stderr).to.include('wrote krel.json').and.include(`wrote ${GH}`);
@@ -73,7 +73,11 @@ describe('krel init', function () {
     ).to.equal(true);
     expect(c).to.include({ repo: 'kontainapp/demo', source: 'tree' });
     const dirs = readdirSync(path.join(dir, 'tree')).sort();
-    expect(c.archives).to.deep.equal(dirs.map((d) => ({ name: `${d}.tar.gz`, files: [d] })));
+    expect(c.archives).to.deep.equal([
+      { name: 'kontain.tar.gz', files: dirs.filter((d) => d !== 'payloads') },
+      { name: 'kontain-node.tar.gz', files: ['payloads/node'] },
+      { name: 'kontain-python.tar.gz', files: ['payloads/python'] },
+    ]);
     // No km-releases/ of its own: validate runs the guide and installer of the installed package.
     expect(c.validate).to.deep.equal({
       doc: 'node_modules/krel/km-releases/GettingStarted.md',
@@ -83,7 +87,11 @@ describe('krel init', function () {
     expect(existsSync(path.join(dir, 'km-releases'))).to.equal(false);
     const make = await krel(['make']);
     expect(make.code, make.stderr).to.equal(0);
-    expect(readdirSync(path.join(dir, 'dist')).sort()).to.include.members(dirs.map((d) => `${d}.tar.gz`));
+    expect(readdirSync(path.join(dir, 'dist'))).to.include.members([
+      'kontain.tar.gz',
+      'kontain-node.tar.gz',
+      'kontain-python.tar.gz',
+    ]);
   });
 
   it('run twice, the second run refuses with exit 3 naming the files and changes no byte or mtime; --force rewrites', async () => {
@@ -153,7 +161,7 @@ describe('krel init', function () {
       expect(read(`km-releases/${f}`)).to.equal(readFileSync(path.join(REPO_ROOT, 'km-releases', f), 'utf8'));
     expect(statSync(path.join(dir, 'km-releases/kontain-install.sh')).mode & 0o777).to.equal(0o755);
     expect(statSync(path.join(dir, 'km-releases/README.md')).mode & 0o777).to.equal(0o644);
-    expect(read('km-releases/GettingStarted.md')).to.match(/<!-- krel: name="Install" timeout=\d+ -->/);
+    expect(read('km-releases/GettingStarted.md')).to.match(/<!-- krel: [^>]+-->/);
     expect(config()).to.not.have.property('validate');
   });
 
@@ -181,17 +189,33 @@ describe('krel init', function () {
     expect(read(AZ)).to.include('script: npm ci --no-audit --no-fund').and.not.include('npm install');
   });
 
-  it('top-level files go into one archive named after the tree; hidden entries are left out with a note', async () => {
+  it('top-level files go into kontain.tar.gz; hidden entries are left out with a note; a tree of payloads only has no kontain.tar.gz', async () => {
     writeFileSync(path.join(dir, 'tree/VERSION'), '1\n');
     symlinkSync('VERSION', path.join(dir, 'tree/CURRENT'));
     mkdirSync(path.join(dir, 'tree/.cache'));
+    mkdirSync(path.join(dir, 'tree/payloads/.old'));
     const r = await krel(['init', '--from', 'tree']);
     expect(r.code, r.stderr).to.equal(0);
     const archives = config().archives as { name: string; files: string[] }[];
-    expect(archives.at(-1)).to.deep.equal({ name: 'tree.tar.gz', files: ['CURRENT', 'VERSION'] });
-    expect(archives.map((a) => a.name)).to.not.include('.cache.tar.gz');
-    expect(r.stderr).to.include('left out .cache: hidden');
+    expect(archives[0]!.files).to.include.members(['CURRENT', 'VERSION']).and.not.include('.cache');
+    expect(archives.map((a) => a.name)).to.deep.equal([
+      'kontain.tar.gz',
+      'kontain-node.tar.gz',
+      'kontain-python.tar.gz',
+    ]);
+    expect(r.stderr).to.include('left out .cache: hidden').and.include('left out payloads/.old: hidden');
     expect((await krel(['make'])).code).to.equal(0);
+    cpSync(path.join(dir, 'tree/payloads'), path.join(dir, 'only/payloads'), {
+      recursive: true,
+      verbatimSymlinks: true,
+    });
+    const payloadsOnly = await krel(['--config', 'p.json', 'init', '--from', 'only', '--force']);
+    expect(payloadsOnly.code, payloadsOnly.stderr).to.equal(0);
+    expect((config('p.json').archives as { name: string }[]).map((a) => a.name)).to.deep.equal([
+      'kontain-node.tar.gz',
+      'kontain-python.tar.gz',
+    ]);
+    expect(payloadsOnly.stderr).to.include('no kontain.tar.gz');
   });
 
   it('--config sub/krel.json points $schema, source and the workflow at the right places', async () => {

@@ -17,10 +17,11 @@ export function initCommand(): Command {
     .addHelpText(
       'after',
       `
-Writes krel.json (or --config PATH) with one archive per top-level directory of the tree ("bin" ->
-bin.tar.gz; top-level files together in one more), "$schema" pointing into node_modules/krel, and
-.github/workflows/release.yml, whose steps use the krel action of this version. Without --docs (and without
-a km-releases/ of the repository's own) krel validate runs the guide and installer of the installed package.
+Writes krel.json (or --config PATH) with the archives kontain-install.sh installs: kontain.tar.gz from the
+tree's top-level directories and files, and kontain-NAME.tar.gz per payloads/NAME; "$schema" points into
+node_modules/krel. Writes .github/workflows/release.yml, whose steps use the krel action of this version.
+Without --docs (and without a km-releases/ of the repository's own) krel validate runs the guide and
+installer of the installed package.
 Never overwrites a file: when any target exists nothing is written (exit 3) unless --force.
 --dry-run lists the files it would write (--json: the plan); --json prints {root, tree, notes, done}.
 
