@@ -37,7 +37,9 @@ export function looksLikeOutput(text: string): boolean {
 export function blockKind(lang: string, text: string): BlockKind {
   const l = lang.toLowerCase();
   if (SESSION.has(l)) {
-    return looksLikeTranscript(text) || /^\s*#\s/m.test(text)
+    // `# ` is a root prompt only where no `$ ` prompt is (beside `$ ` prompts it is a comment).
+    if (looksLikeTranscript(text)) return { kind: 'transcript', rootPrompts: false };
+    return looksLikeTranscript(text, true)
       ? { kind: 'transcript', rootPrompts: true }
       : { kind: 'not-run', why: `a ${l} block without a prompt: sample output` };
   }

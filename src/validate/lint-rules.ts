@@ -177,7 +177,11 @@ export function commandFindings(text: ShellText, targets: LintTargets): LintFind
   for (const url of urlsOf(text)) {
     const host = hostOf(url);
     if (LOCAL_HOSTS.has(host)) continue;
-    const file = url.replace(/[?#].*$/, '').split('/').pop() ?? '';
+    const file =
+      url
+        .replace(/[?#].*$/, '')
+        .split('/')
+        .pop() ?? '';
     if (/\/releases\/(?:download|latest)\//.test(url) || targets.releaseFiles.includes(file)) {
       once({
         rule: 'published-release',

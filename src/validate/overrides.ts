@@ -93,7 +93,10 @@ export function applyOverrides(
       if (!picks(o, step)) return step;
       hit++;
       const { step: changed, changes } = applyOne(step, o);
-      return { ...changed, overrides: [...step.overrides, `${o.at} (${selector(o)}): ${changes.join('; ')}`] };
+      return {
+        ...changed,
+        overrides: [...step.overrides, `${o.at} (${selector(o)}): ${changes.join('; ')}`],
+      };
     });
     if (hit === 0) unmatched.push(o);
   }

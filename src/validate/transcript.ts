@@ -6,7 +6,8 @@
  *   $ false
  *   [1]
  *
- * A prompt is `$ ` or `# `, optionally after `user@host:dir`, `[user@host dir]` or `(venv)`. A command continues
+ * A prompt is `$ `, or `# ` in a block that has no `$ ` prompt (beside `$ ` prompts `# ` starts a comment),
+ * optionally after `user@host:dir`, `[user@host dir]` or `(venv)`. A command continues
  * over lines ending in `\` and over the lines of a here-document, with or without a leading `> ` (PS2). Output
  * runs to the next prompt; a last output line `[N]` (cram style) says the command exits N instead of 0.
  */
@@ -27,9 +28,10 @@ const DOLLAR_PROMPT = new RegExp(String.raw`^${PREFIX}\$(?: |$)`);
 const ANY_PROMPT = new RegExp(String.raw`^${PREFIX}[$#](?: |$)`);
 const EXIT_LINE = /^\[(\d{1,3})\]\s*$/;
 
-/** True when a shell block is written as a transcript: some line starts with a `$ ` prompt. */
-export function looksLikeTranscript(text: string): boolean {
-  return text.split('\n').some((l) => DOLLAR_PROMPT.test(l));
+/** True when some line starts with a `$ ` prompt (or, with rootPrompts, a `# ` one). */
+export function looksLikeTranscript(text: string, rootPrompts = false): boolean {
+  const prompt = rootPrompts ? ANY_PROMPT : DOLLAR_PROMPT;
+  return text.split('\n').some((l) => prompt.test(l));
 }
 
 function promptOf(line: string, rootPrompts: boolean): string | undefined {
@@ -45,10 +47,7 @@ function heredocs(line: string): { word: string; strip: boolean }[] {
   return out;
 }
 
-/**
- * Parse a transcript. `rootPrompts`: `# ` is a prompt too (console blocks); in a shell block `# ` starts a
- * comment, so only `$ ` prompts count there. Text before the first prompt is ignored.
- */
+/** Parse a transcript. `rootPrompts`: `# ` is a prompt too. Text before the first prompt is ignored. */
 export function parseTranscript(text: string, rootPrompts: boolean): TranscriptCommand[] {
   const lines = text.replace(/\r\n/g, '\n').split('\n');
   const commands: TranscriptCommand[] = [];

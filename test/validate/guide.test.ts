@@ -58,6 +58,24 @@ describe('guides as people write them', () => {
       expect(c?.expected).to.deep.equal(['# hi']);
     });
 
+    it('in a console block `# ` is a root prompt only where no `$ ` prompt is; beside them it is not a command', () => {
+      const steps = parseSteps(
+        [
+          '```console',
+          '# id -u',
+          '0',
+          '```',
+          '```console',
+          '# show the version',
+          '$ echo 1',
+          '1',
+          '```',
+        ].join('\n'),
+        'd.md',
+      );
+      expect(steps.map((s) => s.commands?.map((c) => c.command))).to.deep.equal([['id -u'], ['echo 1']]);
+    });
+
     it('a console block and a bash block with `$ ` prompts are transcripts; a bash block without is a script', () => {
       const md = [
         `${fence}console`,

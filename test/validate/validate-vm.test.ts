@@ -10,10 +10,11 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ValidationReport } from '../../src/validate/report.js';
 import { baseEnv, KREL_BIN, REPO_ROOT, runKrel } from '../support/cli.js';
+import { REAL_STYLE_GUIDE, writeGuideConfig } from '../support/guide-project.js';
 import { BOOT_TIMEOUT_MS, IMAGE_TIMEOUT_MS, processesMentioning, testImage } from '../support/vm.js';
 
 describe('krel validate --vm (real qemu VM, GettingStarted.md)', function () {
-  this.timeout(IMAGE_TIMEOUT_MS + 2 * BOOT_TIMEOUT_MS + 10 * 60_000);
+  this.timeout(IMAGE_TIMEOUT_MS + 2 * BOOT_TIMEOUT_MS + 15 * 60_000);
   let work: string;
   let dist: string;
 
@@ -43,17 +44,25 @@ describe('krel validate --vm (real qemu VM, GettingStarted.md)', function () {
     const t = report.targets[0]!;
     expect(t.target).to.equal('debian-12');
     expect(t.details.accelerator).to.match(/^(kvm|tcg)$/);
-    expect(t.steps.map((s) => s.status).every((s) => s === 'passed')).to.equal(true);
-    expect(r.stderr).to.include('[debian-12 step 3] Hello World');
+    expect(t.steps.filter((s) => s.status !== 'passed').map((s) => [s.index, s.status])).to.deep.equal([
+      [6, 'skipped'],
+    ]);
+    expect(r.stderr).to.include('[debian-12 step 2] Hello World');
     expect(processesMentioning(runRoot)).to.deep.equal([]);
     expect(readdirSync(runRoot), 'the run directory and its overlay are gone').to.deep.equal([]);
   });
 
-  it('a broken step in the VM exits 5, names the step with its output tail, writes one JUnit failure, and the VM is gone', async () => {
+  it('a transcript whose output differs in the VM exits 5 with a diff, writes one JUnit failure, and the VM is gone', async () => {
     const runRoot = mkdtempSync(path.join(work, 'run-'));
     const broken = path.join(work, 'Broken.md');
     const doc = readFileSync(path.join(REPO_ROOT, 'km-releases/GettingStarted.md'), 'utf8');
-    writeFileSync(broken, doc.replace('/opt/kontain/bin/km --version', '/opt/kontain/bin/km --no-such-flag'));
+    writeFileSync(
+      broken,
+      doc.replace(
+        'Hello World\n$ /opt/kontain/bin/km --version',
+        'Hello Kontain\n$ /opt/kontain/bin/km --version',
+      ),
+    );
     const junit = path.join(work, 'broken.xml');
     const r = await runKrel([...args(), '--doc', broken, '--junit', junit], {
       env: { TMPDIR: runRoot },
@@ -61,12 +70,29 @@ describe('krel validate --vm (real qemu VM, GettingStarted.md)', function () {
     });
     expect(r.code, r.stderr).to.equal(5);
     expect(r.stderr).to.match(
-      /validation failed: 1 step\(s\) failed; first: \[debian-12\] step 4 "Check the versions"/,
+      /validation failed: 1 step\(s\) failed; first: \[debian-12\] step 2 "Run your first KM program" \(the output of 1 command\(s\) differs/,
     );
-    expect(r.stderr).to.include('| usage: km FILE.km [ARGS...]');
+    expect(r.stderr).to.match(/\n +-Hello Kontain\n +\+Hello World\n/);
     const xml = readFileSync(junit, 'utf8');
     expect(xml.match(/<failure /g)).to.have.length(1);
+    expect(xml).to.include('-Hello Kontain');
     expect(processesMentioning(runRoot)).to.deep.equal([]);
+    expect(readdirSync(runRoot)).to.deep.equal([]);
+  });
+
+  it('a guide as people write it passes in the VM from krel.json overrides alone (transcripts, a C block, variables and cd carried)', async () => {
+    const runRoot = mkdtempSync(path.join(work, 'run-'));
+    const config = writeGuideConfig(work, REAL_STYLE_GUIDE);
+    const r = await runKrel(['validate', '--config', config, '--dist', dist, '--vm', '--json'], {
+      env: { TMPDIR: runRoot },
+      timeoutMs: 2 * BOOT_TIMEOUT_MS + 5 * 60_000,
+    });
+    expect(r.code, r.stderr).to.equal(0);
+    const steps = (JSON.parse(r.stdout) as ValidationReport).targets[0]!.steps;
+    expect(steps.filter((s) => s.status === 'passed').map((s) => s.index)).to.deep.equal([
+      1, 2, 3, 4, 5, 7, 8, 9,
+    ]);
+    expect(r.stderr).to.include('[debian-12 step 9] second program');
     expect(readdirSync(runRoot)).to.deep.equal([]);
   });
 
