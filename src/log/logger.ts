@@ -15,6 +15,8 @@ export interface LoggerOptions {
   write?: (line: string) => void;
   /** Prefix for every line, e.g. "[debian-12] " when several targets log at once. */
   prefix?: string;
+  /** Full logs: every line at every level (debug included), without CI markers (e.g. a target's log file). */
+  sinks?: readonly ((line: string) => void)[];
 }
 
 export class Logger {
@@ -23,6 +25,7 @@ export class Logger {
   private readonly quiet: boolean;
   private readonly out: (line: string) => void;
   private readonly prefix: string;
+  private readonly sinks: readonly ((line: string) => void)[];
   private depth = 0;
 
   constructor(opts: LoggerOptions = {}) {
@@ -31,9 +34,10 @@ export class Logger {
     this.quiet = opts.quiet ?? false;
     this.out = opts.write ?? ((line: string) => void process.stderr.write(line + '\n'));
     this.prefix = opts.prefix ?? '';
+    this.sinks = opts.sinks ?? [];
   }
 
-  /** A logger that prefixes every line (used per target), sharing this one's sink and settings. */
+  /** A logger that prefixes every line (used per target), sharing this one's sinks and settings. */
   child(prefix: string): Logger {
     return new Logger({
       verbose: this.verbose,
@@ -41,12 +45,28 @@ export class Logger {
       ci: this.ci,
       write: this.out,
       prefix: this.prefix + prefix,
+      sinks: this.sinks,
     });
   }
 
-  private emit(text: string): void {
+  /** A logger that also writes every line, at every level, to `sink` (a target's full log file). */
+  withSink(sink: (line: string) => void): Logger {
+    return new Logger({
+      verbose: this.verbose,
+      quiet: this.quiet,
+      ci: this.ci,
+      write: this.out,
+      prefix: this.prefix,
+      sinks: [...this.sinks, sink],
+    });
+  }
+
+  private emit(text: string, shown = true): void {
     const pad = '  '.repeat(this.depth);
-    for (const line of redact(text).split('\n')) this.out(`${this.prefix}${pad}${line}`);
+    for (const line of redact(text).split('\n')) {
+      if (shown) this.out(`${this.prefix}${pad}${line}`);
+      for (const sink of this.sinks) sink(`${this.prefix}${pad}${line}`);
+    }
   }
 
   /** A raw line: no indentation, no prefix (annotations and group markers). */
@@ -55,11 +75,11 @@ export class Logger {
   }
 
   info(msg: string): void {
-    if (!this.quiet) this.emit(msg);
+    this.emit(msg, !this.quiet);
   }
 
   debug(msg: string): void {
-    if (this.verbose) this.emit(msg);
+    this.emit(msg, this.verbose);
   }
 
   warn(msg: string, where: AnnotationOptions = {}): void {

@@ -90,7 +90,7 @@ export async function provisionQemu(
   options: QemuProviderOptions,
   opts: ProvisionOptions = {},
 ): Promise<QemuTarget> {
-  const logger = options.logger ?? new Logger();
+  const logger = opts.logger ?? options.logger ?? new Logger();
   const name = options.image ?? 'debian-12';
   const cacheDir = options.cacheDir ?? userCacheDir();
   const runRoot = options.runRoot ?? tmpdir();

@@ -4,6 +4,7 @@
  * qemu itself.
  */
 
+import type { Logger } from '../log/logger.js';
 import type { SshEndpoint } from '../ssh/index.js';
 
 /** Re-exported: the endpoint type belongs to the SSH layer. */
@@ -32,6 +33,8 @@ export interface Target {
 
 export interface ProvisionOptions {
   signal?: AbortSignal;
+  /** Where this run's lines go (a target's own log); default: the provider's logger. */
+  logger?: Logger;
   /** Allow the guest to reach the network (default: restricted). */
   network?: boolean;
   /** Leave the VM running after the run (the caller prints how to enter it). */
