@@ -171,7 +171,12 @@ describe('the npm package', function () {
     expect(bad.stderr).to.include('unknown key "colour"');
   });
 
-  it('npm publish --dry-run of the tarball passes (no registry contacted)', async () => {
+  it('npm publish --dry-run of the tarball passes (no registry contacted), and the package is not private', async () => {
+    // npm refuses to publish a private package for real only, so the dry run alone does not show it.
+    const manifest = JSON.parse(
+      readFileSync(path.join(project, 'node_modules/krel/package.json'), 'utf8'),
+    ) as Record<string, unknown>;
+    expect(manifest).to.not.have.property('private');
     const userconfig = path.join(work, 'npmrc');
     writeFileSync(userconfig, '//127.0.0.1:9/:_authToken=dummy\n');
     const r = await run(
