@@ -15,6 +15,8 @@ readonly PREFIX
 # file:// directory installed from). A prefix is the installer's to replace only when it is empty or
 # carries this marker.
 readonly MARKER=.kontain-release
+# The public key that must have signed a release's SHA256SUMS: KONTAIN_PUBKEY, else this file beside the script.
+readonly KEY_FILE=kontain-release.pub
 PROG=$(basename -- "${BASH_SOURCE[0]:-kontain-install.sh}")
 readonly PROG
 
@@ -89,17 +91,21 @@ Environment:
   KONTAIN_KVM_DEVICE         the KVM device (default /dev/kvm)
   KONTAIN_KKM_DEVICE         the KKM device (default /dev/kkm)
   KONTAIN_SMOKE_EXPECT       text the smoke test must print (default: judged by its exit status only)
+  KONTAIN_PUBKEY             a public key (PEM, Ed25519 or ECDSA P-256) that must have signed the release's
+                             SHA256SUMS (SHA256SUMS.sig, checked with openssl before anything is installed);
+                             default: ${KEY_FILE} beside this script, if there is one; else no signature check
 
 Exit codes (on any failure the prefix is left as it was):
   0   installed, or nothing to do
   1   unexpected error in this script (please report it)
-  2   usage error: unknown option, invalid tag, payload name or file:// URL
+  2   usage error: unknown option, invalid tag, payload name or file:// URL, a key that cannot be used
   3   refused: not Linux, the prefix is not a Kontain install, checksum mismatch, no SHA256SUMS,
-      an unsafe archive (absolute or .. member, link leading out of the prefix)
+      an unsafe archive (absolute or .. member, link leading out of the prefix), with a key: a
+      signature that does not verify, or a release without SHA256SUMS.sig (the prefix is not touched)
   4   could not put the prefix back after a failure (the message says where the previous files are)
   5   the smoke test failed (the previous install is restored)
   10  the prefix needs root: it is not writable by you (the message gives the sudo command)
-  11  a required tool is missing: curl or wget, GNU tar, gzip, sha256sum
+  11  a required tool is missing: curl or wget, GNU tar, gzip, sha256sum (with a key: openssl)
   12  network error: a download failed (no connection, timeout, HTTP error other than 404)
   13  not found: the release or one of its assets does not exist
   130 interrupted
@@ -200,6 +206,47 @@ download_checked() {
   if [[ $actual != "$expected" ]]; then
     refuse "checksum mismatch for ${name}: SHA256SUMS says ${expected}, the download is ${actual}; refusing to install (download again; if it persists, report it)"
   fi
+}
+
+# signing_key: the public key file releases must be signed with (KONTAIN_PUBKEY, else KEY_FILE beside this
+# script), or nothing when there is none.
+signing_key() {
+  local here
+  if [[ -n ${KONTAIN_PUBKEY:-} ]]; then
+    echo "$KONTAIN_PUBKEY"
+    return 0
+  fi
+  here=$(dirname -- "${BASH_SOURCE[0]:-.}")
+  if [[ -n ${BASH_SOURCE[0]:-} && -f $here/$KEY_FILE ]]; then echo "$here/$KEY_FILE"; fi
+}
+
+# verify_signature: with a key, SHA256SUMS of the release must carry a signature (SHA256SUMS.sig) that
+# verifies with it; checked before the prefix is touched. Ed25519 and ECDSA P-256 keys, as krel signs them.
+verify_signature() {
+  local key rc=0 text
+  key=$(signing_key)
+  [[ -n $key ]] || return 0
+  have openssl || fail "$E_TOOL" "openssl is not installed, and ${key} says releases must be signed: sudo apt-get install -y openssl"
+  [[ -f $key && -r $key ]] || usage_error "the public key ${key} is not a readable file (KONTAIN_PUBKEY)"
+  text=$(openssl pkey -pubin -in "$key" -noout -text 2>/dev/null) ||
+    usage_error "${key} is not a public key in PEM (KONTAIN_PUBKEY): give the release's kontain-release.pub"
+  get_asset SHA256SUMS "$WORK/SHA256SUMS" || rc=$?
+  [[ $rc -eq 0 ]] || refuse "release ${RELEASE} has no SHA256SUMS, so its signature cannot be checked: refusing to install it"
+  get_asset SHA256SUMS.sig "$WORK/SHA256SUMS.sig" || rc=$?
+  [[ $rc -eq 0 ]] || refuse "release ${RELEASE} is not signed ($(where SHA256SUMS.sig) not found), and ${key} says it must be: refusing to install it"
+  case $text in
+    *ED25519*)
+      openssl pkeyutl -verify -pubin -inkey "$key" -rawin -in "$WORK/SHA256SUMS" -sigfile "$WORK/SHA256SUMS.sig" \
+        >/dev/null 2>&1 || rc=$?
+      ;;
+    *prime256v1* | *P-256*)
+      openssl dgst -sha256 -verify "$key" -signature "$WORK/SHA256SUMS.sig" "$WORK/SHA256SUMS" >/dev/null 2>&1 || rc=$?
+      ;;
+    *) usage_error "${key} is neither an Ed25519 nor an ECDSA P-256 key" ;;
+  esac
+  [[ $rc -eq 0 ]] ||
+    refuse "the signature of SHA256SUMS of release ${RELEASE} does not verify with ${key}: refusing to install it (the release was changed after it was signed, or another key signed it)"
+  info "Signature of SHA256SUMS verified with ${key}"
 }
 
 check_tag() {
@@ -489,6 +536,7 @@ do_install() {
   WORK=$(mktemp -d)
   if [[ -z $arg ]]; then arg=$(default_tag); fi
   use_release "$arg"
+  verify_signature
   check_prefix
   download_checked kontain.tar.gz
   install_core
@@ -505,6 +553,7 @@ do_payload() {
   require_tools "$([[ $arg == file://* ]] && echo 0 || echo 1)"
   WORK=$(mktemp -d)
   use_release "$arg"
+  verify_signature
   check_prefix
   download_checked "kontain-${name}.tar.gz"
   install_payload "$WORK/kontain-${name}.tar.gz" "kontain-${name}.tar.gz"

@@ -30,12 +30,20 @@ export interface Run {
   stderr: string;
 }
 
-/** Run the install script with only PATH, HOME and `env`; as another uid when `asUser` is given. */
-export function runScript(args: string[], env: NodeJS.ProcessEnv, asUser?: number): Promise<Run> {
+/**
+ * Run the install script (`script`, default the one in km-releases) with only PATH, HOME and `env`; as another
+ * uid when `asUser` is given.
+ */
+export function runScript(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  asUser?: number,
+  script = SCRIPT,
+): Promise<Run> {
   const [cmd, argv]: [string, string[]] =
     asUser === undefined
-      ? ['bash', [SCRIPT, ...args]]
-      : ['setpriv', [`--reuid=${asUser}`, `--regid=${asUser}`, '--clear-groups', 'bash', SCRIPT, ...args]];
+      ? ['bash', [script, ...args]]
+      : ['setpriv', [`--reuid=${asUser}`, `--regid=${asUser}`, '--clear-groups', 'bash', script, ...args]];
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, argv, {
       env: { PATH: process.env.PATH, HOME: os.tmpdir(), ...env },

@@ -22,6 +22,7 @@ describe('vm/image-recipe', function () {
       'sudo',
       'tar',
       'gzip',
+      'openssl',
     ])
       expect(r.packages).to.include(p);
     expect(r.key).to.match(/^debian-12-[0-9a-f]{16}$/);
