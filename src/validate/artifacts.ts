@@ -1,13 +1,16 @@
 /**
  * Where the target installs from. Before publish: the local dist/ (served through the reverse forward).
  * After publish: a release — a local store directory (served the same way) or a GitHub URL the target
- * downloads from itself. The install script and default-release are always served from this host.
+ * downloads from itself. The install script, default-release and the release key beside the install script
+ * (kontain-release.pub, when there is one) are always served from this host.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { UsageError } from '../errors/index.js';
+import { checkAttestations } from '../attest/check.js';
+import { loadPublicKey } from '../attest/keys.js';
+import { RefusedError, UsageError } from '../errors/index.js';
 import { dirLayout } from '../store/dir-layout.js';
-import { SUMS_FILE } from '../config/release-files.js';
+import { PROVENANCE_FILE, SBOM_FILE, SIG_FILE, SUMS_FILE } from '../config/release-files.js';
 import { type Resolver, safeJoin } from './file-server.js';
 
 export type ArtifactSource =
@@ -19,7 +22,47 @@ export interface ServedFiles {
   installScript: string;
 }
 
-/** Read-only checks: the inputs exist. One clear line each. */
+/** The public key shipped beside the install script: the script checks SHA256SUMS.sig with it. */
+export const RELEASE_KEY_FILE = 'kontain-release.pub';
+
+function releaseKeyOf(files: ServedFiles): string | undefined {
+  const key = path.join(path.dirname(files.installScript), RELEASE_KEY_FILE);
+  return existsSync(key) ? key : undefined;
+}
+
+function readIfThere(file: string): Buffer | undefined {
+  return existsSync(file) ? readFileSync(file) : undefined;
+}
+
+/**
+ * With a key beside the install script, the release must be signed with it: its signature, the provenance's
+ * DSSE signature and subjects and the SBOM's hashes are checked here, before any target installs it (the
+ * install script then checks the signature again in the target, and each asset against SHA256SUMS).
+ */
+function checkSigned(dir: string, files: ServedFiles): void {
+  const keyFile = releaseKeyOf(files);
+  if (keyFile === undefined) return;
+  const at = (name: string): string => path.join(dir, name);
+  const report = checkAttestations(
+    {
+      sums: readIfThere(at(SUMS_FILE)),
+      signature: readIfThere(at(SIG_FILE)),
+      provenance: readIfThere(at(PROVENANCE_FILE))?.toString('utf8'),
+      sbom: readIfThere(at(SBOM_FILE))?.toString('utf8'),
+    },
+    loadPublicKey(keyFile),
+  );
+  const [first, ...more] = report.problems;
+  if (first === undefined) return;
+  throw new RefusedError(
+    more.length === 0
+      ? `${dir}: ${first}`
+      : `${dir}: ${report.problems.length} problems with its signature and attestations (${RELEASE_KEY_FILE} is beside the install script)`,
+    { details: more.length === 0 ? [] : report.problems },
+  );
+}
+
+/** Read-only checks: the inputs exist, and a release the install script would refuse is refused now. */
 export function checkArtifacts(src: ArtifactSource, files: ServedFiles): void {
   if (!existsSync(files.installScript)) {
     throw new UsageError(
@@ -34,6 +77,7 @@ export function checkArtifacts(src: ArtifactSource, files: ServedFiles): void {
         );
       }
     }
+    checkSigned(src.dir, files);
   }
   if (src.kind === 'store') {
     const dir = storeReleaseDir(src);
@@ -42,6 +86,7 @@ export function checkArtifacts(src: ArtifactSource, files: ServedFiles): void {
         `no release ${src.tag} in the local store (${dir} has no SHA256SUMS): publish it first`,
       );
     }
+    checkSigned(dir, files);
   }
 }
 
@@ -56,6 +101,8 @@ export function buildResolver(src: ArtifactSource, files: ServedFiles): Resolver
   const assetDir = src.kind === 'dist' ? src.dir : src.kind === 'store' ? storeReleaseDir(src) : undefined;
   return (urlPath) => {
     if (urlPath === '/kontain-install.sh') return { file: files.installScript };
+    const key = releaseKeyOf(files);
+    if (urlPath === `/${RELEASE_KEY_FILE}` && key !== undefined) return { file: key };
     if (urlPath === '/default-release') return { text: `${src.tag}\n` };
     if (assetDir === undefined || !urlPath.startsWith(prefix)) return undefined;
     const asset = decodeURIComponent(urlPath.slice(prefix.length));

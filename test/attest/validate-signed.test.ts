@@ -1,0 +1,104 @@
+/**
+ * krel validate checks a signed release before any target installs it: with kontain-release.pub beside the
+ * install script (the key the script will check SHA256SUMS.sig with), a dist/ whose signature or attestations
+ * do not verify is refused with exit 3 while planning, and the key is served to targets next to the script.
+ */
+import { expect } from 'chai';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { buildResolver } from '../../src/validate/artifacts.js';
+import { REPO_ROOT, runKrel } from '../support/cli.js';
+import { makeKey, type TestKey } from '../support/signing-keys.js';
+
+const EXAMPLE = path.join(REPO_ROOT, 'examples/kontain/krel.json');
+
+describe('krel validate: a signed release is checked before it is installed', function () {
+  this.timeout(120_000);
+  let work: string;
+  let key: TestKey;
+  let dist: string;
+  let config: string;
+  let script: string;
+
+  before(async () => {
+    spawnSync('npm', ['run', 'build', '--silent'], { cwd: REPO_ROOT, stdio: 'ignore' });
+    work = mkdtempSync(path.join(os.tmpdir(), 'krel-validate-signed-'));
+    key = makeKey(work, 'ecdsa-p256');
+    dist = path.join(work, 'dist');
+    const made = await runKrel(['make', '--config', EXAMPLE, '--out', dist], {
+      env: { KREL_SIGNING_KEY: key.file },
+    });
+    expect(made.code, made.stderr).to.equal(0);
+    // km-releases as Kontain ships it once it signs releases: the installer and the public key beside it.
+    mkdirSync(path.join(work, 'km-releases'));
+    script = path.join(work, 'km-releases/kontain-install.sh');
+    copyFileSync(path.join(REPO_ROOT, 'km-releases/kontain-install.sh'), script);
+    copyFileSync(key.pub, path.join(work, 'km-releases/kontain-release.pub'));
+    config = path.join(work, 'krel.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        repo: 'kontainapp/km',
+        archives: [{ name: 'kontain.tar.gz', files: ['bin'] }],
+        validate: { doc: path.join(REPO_ROOT, 'km-releases/GettingStarted.md'), installScript: script },
+      }),
+    );
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(work, 'id')]);
+  });
+  after(() => {
+    if (work !== undefined) rmSync(work, { recursive: true, force: true });
+  });
+
+  /** Plan a validation of `dir` on a host (a dry run: nothing is contacted). */
+  const plan = (dir: string) =>
+    runKrel([
+      'validate',
+      '--config',
+      config,
+      '--dist',
+      dir,
+      '--host',
+      'u@127.0.0.1:1',
+      '--identity',
+      path.join(work, 'id'),
+      '--known-host-key',
+      `SHA256:${'A'.repeat(43)}`,
+      '--dry-run',
+    ]);
+
+  it('a release signed with the key beside the install script passes the check', async () => {
+    const r = await plan(dist);
+    expect(r.code, r.stderr).to.equal(0);
+  });
+
+  it('one byte flipped in SHA256SUMS.sig is refused (exit 3) before any target is planned', async () => {
+    const bad = path.join(work, 'bad-sig');
+    cpSync(dist, bad, { recursive: true });
+    const sig = readFileSync(path.join(bad, 'SHA256SUMS.sig'));
+    sig[sig.length - 1] ^= 1;
+    writeFileSync(path.join(bad, 'SHA256SUMS.sig'), sig);
+    const r = await plan(bad);
+    expect(r.code, r.stderr).to.equal(3);
+    expect(r.stderr).to.match(/SHA256SUMS\.sig does not verify with .*kontain-release\.pub/);
+  });
+
+  it('an unsigned release is refused (exit 3): the install script would refuse it too', async () => {
+    const unsigned = path.join(work, 'unsigned');
+    cpSync(dist, unsigned, { recursive: true });
+    rmSync(path.join(unsigned, 'SHA256SUMS.sig'));
+    const r = await plan(unsigned);
+    expect(r.code, r.stderr).to.equal(3);
+    expect(r.stderr).to.match(/SHA256SUMS\.sig is missing: the release is not signed/);
+  });
+
+  it('the key is served next to the install script; without one, nothing is', () => {
+    const src = { kind: 'dist', dir: dist, repo: 'kontainapp/km', tag: 'v0.1-test' } as const;
+    expect(buildResolver(src, { installScript: script })('/kontain-release.pub')).to.deep.equal({
+      file: path.join(work, 'km-releases/kontain-release.pub'),
+    });
+    const plain = path.join(REPO_ROOT, 'km-releases/kontain-install.sh');
+    expect(buildResolver(src, { installScript: plain })('/kontain-release.pub')).to.equal(undefined);
+  });
+});
