@@ -80,7 +80,7 @@ async function findOrBuild(opts: EnsureImageOptions, imagesDir: string): Promise
   }
   await mkdir(imagesDir, { recursive: true });
   const final = imageDir(cacheDir, recipe);
-  const release = await acquireLock(final, recipe.name, logger, signal);
+  const release = await acquireLock(final, `image ${recipe.name}`, logger, signal);
   try {
     const done = findCachedImage(cacheDir, recipe);
     if (done !== undefined) return done; // another krel built it while we waited
@@ -113,9 +113,10 @@ async function findOrBuild(opts: EnsureImageOptions, imagesDir: string): Promise
   }
 }
 
-async function acquireLock(
+/** Holds `<target>.lock` (waiting while another krel holds it); `what` names the thing built, for the log. */
+export async function acquireLock(
   target: string,
-  name: string,
+  what: string,
   logger: Logger,
   signal: AbortSignal | undefined,
 ): Promise<() => Promise<void>> {
@@ -128,7 +129,7 @@ async function acquireLock(
           lockfilePath: `${target}.lock`,
           stale: 30_000,
           update: 5_000,
-          onCompromised: (e) => logger.warn(`image ${name}: build lock lost (${e.message})`),
+          onCompromised: (e) => logger.warn(`${what}: build lock lost (${e.message})`),
         }),
       {
         attempts: Infinity,
@@ -137,7 +138,7 @@ async function acquireLock(
         ...(signal !== undefined ? { signal } : {}),
         shouldRetry: (e) => (e as NodeJS.ErrnoException).code === 'ELOCKED',
         onRetry: () => {
-          if (!told) logger.info(`image ${name}: another krel is building it; waiting for that build`);
+          if (!told) logger.info(`${what}: another krel is building it; waiting for that build`);
           told = true;
         },
       },

@@ -1,7 +1,8 @@
 /**
  * The qemu command line for one run (pure). Direct kernel boot of a throwaway overlay, virtio disk and NIC, user
  * networking with an OS-picked SSH forward on 127.0.0.1 (restricted unless the run needs the network), the SSH
- * keys in fw_cfg, serial console to a file, QMP on a unix socket, a pidfile, and no reboot (a panic ends qemu).
+ * keys in fw_cfg, serial console to a file, QMP on a unix socket, a pidfile, and no reboot (a panic ends qemu);
+ * a restore adds -incoming (the rest must match the command line the state was saved with).
  */
 import path from 'node:path';
 
@@ -25,6 +26,8 @@ export interface QemuArgsOptions {
   memoryMiB: number;
   /** Let the guest reach the outside network (restrict=off). */
   network: boolean;
+  /** Start waiting for a saved machine state ("defer": it is named later over QMP with migrate-incoming). */
+  incoming?: string;
 }
 
 export const KERNEL_CMDLINE = 'root=/dev/vda rw console=ttyS0 loglevel=6 panic=-1';
@@ -70,5 +73,6 @@ export function buildQemuArgs(o: QemuArgsOptions): string[] {
     `unix:${f.qmpSocket},server=on,wait=off`,
     '-pidfile',
     f.pidFile,
+    ...(o.incoming !== undefined ? ['-incoming', o.incoming] : []),
   ];
 }

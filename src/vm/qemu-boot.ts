@@ -50,7 +50,7 @@ export interface Booted {
 
 type WaitResult = 'ok' | 'timeout' | 'exited';
 
-async function waitUntil(
+export async function waitUntil(
   check: () => boolean | Promise<boolean>,
   qemu: QemuProcess,
   timeoutMs: number,
@@ -107,28 +107,45 @@ export async function bootGuest(o: BootOptions, state: BootState): Promise<Boote
     }
     const qmp = await QmpClient.connect(o.files.qmpSocket, 10_000, signal);
     state.qmp = qmp;
-    const usernet = await qmp.hmp('info usernet');
-    const port = parseHostForwardPort(usernet);
-    if (port === undefined) throw new VmError(`qemu reported no SSH port forward: ${usernet.trim()}`);
-    const ready = await waitUntil(
-      async () => (await readSshBanner('127.0.0.1', port, 2000)) !== undefined,
-      qemu,
-      o.bootTimeoutMs,
-      signal,
-      250,
-    );
-    if (ready === 'exited') {
-      throw new VmError(`the VM stopped while booting (qemu ${qemu.describeExit()})`, {
-        details: [...qemu.stderrTail(), '--- serial console:', ...o.console.tail(20).split('\n')],
-      });
-    }
-    if (ready === 'timeout') {
-      throw new VmError(
-        `the VM's sshd did not answer within ${formatDuration(o.bootTimeoutMs)} (${candidate.accelerator}); last console lines below`,
-        { details: o.console.tail(20).split('\n') },
-      );
-    }
+    const port = await waitForSshd({ ...o, qemu, qmp, what: `booting (${candidate.accelerator})` });
     return { qemu, qmp, port, accelerator: candidate, bootMs: Date.now() - started };
   }
   throw new VmError('no accelerator could boot the VM');
+}
+
+export interface SshdWait {
+  qemu: QemuProcess;
+  qmp: QmpClient;
+  console: SerialConsole;
+  bootTimeoutMs: number;
+  /** What the guest was doing, for the error messages ("booting (tcg)", "resuming"). */
+  what: string;
+  signal?: AbortSignal;
+}
+
+/** Reads the OS-picked SSH forward port over QMP and waits until the guest's sshd answers on it. */
+export async function waitForSshd(o: SshdWait): Promise<number> {
+  const { qemu, qmp } = o;
+  const usernet = await qmp.hmp('info usernet');
+  const port = parseHostForwardPort(usernet);
+  if (port === undefined) throw new VmError(`qemu reported no SSH port forward: ${usernet.trim()}`);
+  const ready = await waitUntil(
+    async () => (await readSshBanner('127.0.0.1', port, 2000)) !== undefined,
+    qemu,
+    o.bootTimeoutMs,
+    o.signal,
+    250,
+  );
+  if (ready === 'exited') {
+    throw new VmError(`the VM stopped while ${o.what} (qemu ${qemu.describeExit()})`, {
+      details: [...qemu.stderrTail(), '--- serial console:', ...o.console.tail(20).split('\n')],
+    });
+  }
+  if (ready === 'timeout') {
+    throw new VmError(
+      `the VM's sshd did not answer within ${formatDuration(o.bootTimeoutMs)} (${o.what}); last console lines below`,
+      { details: o.console.tail(20).split('\n') },
+    );
+  }
+  return port;
 }

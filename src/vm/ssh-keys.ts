@@ -18,6 +18,15 @@ export interface KeyPair {
   fingerprint: string;
 }
 
+/**
+ * The comment of every client key: a restored guest reads the run's key through fw_cfg with the size it saw when
+ * its state was saved, so the public key line must always have the same length (ed25519, this comment).
+ */
+export const CLIENT_KEY_COMMENT = 'krel@krel';
+
+/** Guest user krel logs in as (created by validate/images/guest-setup.sh, passwordless sudo). */
+export const GUEST_USER = 'krel';
+
 export async function createKeyPair(dir: string, name: string, comment: string): Promise<KeyPair> {
   const privateKeyFile = path.join(dir, name);
   await runCommand('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', privateKeyFile]);

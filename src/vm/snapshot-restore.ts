@@ -1,0 +1,197 @@
+/**
+ * A fresh VM from a saved machine state (snapshot.ts): qemu started with -incoming on a new throwaway overlay
+ * backed by the frozen disk, the state loaded from its file, the guest resumed, then its clock and RNG refreshed
+ * (guest-refresh.ts). Every run starts from the same clean machine and writes nothing back. The run's client key
+ * reaches the guest as before (fw_cfg is read from the new command line at each login); the host key is the one
+ * the state was saved with, pinned from the state's record. When the state cannot be used, restoreSaved says why
+ * and returns undefined: the caller cold boots.
+ */
+import { errorMessage, InterruptedError } from '../errors/index.js';
+import type { Logger } from '../log/logger.js';
+import { shellQuote } from '../ssh/index.js';
+import { type AcceleratorCandidate, KVM, rememberedKvmVerdict } from './accelerator.js';
+import { VmError } from './errors.js';
+import { refreshGuest } from './guest-refresh.js';
+import type { CachedImage } from './image-cache.js';
+import { buildQemuArgs } from './qemu-args.js';
+import { type Booted, type BootState, waitForSshd, waitUntil } from './qemu-boot.js';
+import { QemuProcess } from './qemu-process.js';
+import { QmpClient } from './qmp.js';
+import { runCommand } from './run-command.js';
+import type { RunFiles } from './run-dir.js';
+import type { SerialConsole } from './serial-console.js';
+import { discardSnapshot, ensureSnapshot, type SavedState } from './snapshot.js';
+import { GUEST_USER, type KeyPair } from './ssh-keys.js';
+
+/** How long a restored guest's sshd may take to answer before the restore counts as failed. */
+const RESTORE_TIMEOUT_MS = 120_000;
+
+export interface RestoreRequest {
+  name: string;
+  image: CachedImage;
+  candidates: readonly AcceleratorCandidate[];
+  /** Where the KVM verdict is remembered: a KVM state is restored only where KVM is known to work. */
+  cacheDir: string;
+  files: RunFiles;
+  client: KeyPair;
+  memoryMiB: number;
+  network: boolean;
+  detached: boolean;
+  console: SerialConsole;
+  bootTimeoutMs: number;
+  runRoot: string;
+  logger: Logger;
+  signal?: AbortSignal;
+}
+
+export interface Restored {
+  booted: Booted;
+  hostPublicKey: string;
+  hostKeyFingerprint: string;
+}
+
+/** The state qemu refused to load (corrupt, or from an incompatible qemu): it is discarded. */
+class StateRejected extends VmError {}
+
+/** The accelerator to restore under: the only candidate, or KVM once it is known to work here. */
+function restoreCandidate(
+  candidates: readonly AcceleratorCandidate[],
+  cacheDir: string,
+): AcceleratorCandidate | undefined {
+  if (candidates.length === 1) return candidates[0];
+  return candidates[0] === KVM && rememberedKvmVerdict(cacheDir) === true ? KVM : undefined;
+}
+
+export async function restoreSaved(r: RestoreRequest, state: BootState): Promise<Restored | undefined> {
+  const { logger, signal, name } = r;
+  const interrupted = (e: unknown): boolean => e instanceof InterruptedError || signal?.aborted === true;
+  const candidate = restoreCandidate(r.candidates, r.cacheDir);
+  if (candidate === undefined) {
+    logger.info(`${name}: no saved state used while KVM is not yet checked on this machine`);
+    return undefined;
+  }
+  let saved: SavedState;
+  try {
+    saved = await ensureSnapshot({
+      image: r.image,
+      name,
+      candidate,
+      memoryMiB: r.memoryMiB,
+      runRoot: r.runRoot,
+      bootTimeoutMs: r.bootTimeoutMs,
+      logger,
+      ...(signal ? { signal } : {}),
+    });
+  } catch (e) {
+    if (interrupted(e)) throw e;
+    logger.warn(
+      `the machine state of ${name} could not be saved (${errorMessage(e)}); falling back to a cold boot`,
+    );
+    return undefined;
+  }
+  logger.info(`booting ${name}: restoring its saved state (${candidate.accelerator})`);
+  try {
+    const started = Date.now();
+    const booted = await resume(r, saved, candidate, state);
+    await refreshGuest(
+      {
+        host: '127.0.0.1',
+        port: booted.port,
+        username: GUEST_USER,
+        privateKey: r.client.privateKey,
+        hostKeyFingerprint: saved.hostKeyFingerprint,
+      },
+      signal,
+    );
+    return {
+      booted: { ...booted, bootMs: Date.now() - started },
+      hostPublicKey: saved.hostPublicKey,
+      hostKeyFingerprint: saved.hostKeyFingerprint,
+    };
+  } catch (e) {
+    if (interrupted(e)) throw e;
+    try {
+      await state.qemu?.stop(state.qmp);
+    } finally {
+      state.qmp?.close();
+      delete state.qemu;
+      delete state.qmp;
+    }
+    if (e instanceof StateRejected) await discardSnapshot(saved);
+    logger.warn(`restoring ${name} failed (${errorMessage(e)}); falling back to a cold boot`);
+    return undefined;
+  }
+}
+
+async function resume(
+  r: RestoreRequest,
+  saved: SavedState,
+  candidate: AcceleratorCandidate,
+  state: BootState,
+): Promise<Booted> {
+  const { files, logger, signal } = r;
+  await runCommand('qemu-img', [
+    'create',
+    '-q',
+    '-f',
+    'qcow2',
+    '-F',
+    'qcow2',
+    '-b',
+    saved.disk,
+    files.overlay,
+  ]);
+  const args = buildQemuArgs({
+    files: {
+      kernel: r.image.kernel,
+      initrd: r.image.initrd,
+      authorizedKey: r.client.publicKeyFile,
+      hostKey: saved.hostKey,
+      overlay: files.overlay,
+      serialLog: files.serialLog,
+      qmpSocket: files.qmpSocket,
+      pidFile: files.pidFile,
+    },
+    acceleratorArgs: candidate.args,
+    memoryMiB: r.memoryMiB,
+    network: r.network,
+    incoming: 'defer',
+  });
+  logger.debug(`qemu-system-x86_64 ${args.join(' ')}`);
+  const startedAt = Date.now();
+  const qemu = new QemuProcess({
+    args,
+    detached: r.detached,
+    stderrFile: files.qemuStderr,
+    onStderr: (l) => logger.debug(`qemu: ${l}`),
+  });
+  state.qemu = qemu;
+  const qmp = await QmpClient.connect(files.qmpSocket, 10_000, signal);
+  state.qmp = qmp;
+  await qmp.execute('migrate-incoming', { uri: `exec:cat ${shellQuote(saved.state)}` });
+  let status = '';
+  const loaded = await waitUntil(
+    async () => {
+      const s = (await qmp.execute('query-status').catch(() => ({}))) as { status?: string };
+      status = s.status ?? '';
+      return status !== '' && status !== 'inmigrate';
+    },
+    qemu,
+    RESTORE_TIMEOUT_MS,
+    signal,
+    50,
+  );
+  if (loaded === 'exited')
+    throw new StateRejected(`qemu could not load it: ${qemu.stderrTail().at(-1) ?? qemu.describeExit()}`);
+  if (loaded === 'timeout') throw new VmError('loading the saved state took too long');
+  if (status !== 'running') await qmp.execute('cont');
+  const port = await waitForSshd({
+    qemu,
+    qmp,
+    console: r.console,
+    bootTimeoutMs: Math.min(r.bootTimeoutMs, RESTORE_TIMEOUT_MS),
+    what: 'resuming',
+    ...(signal ? { signal } : {}),
+  });
+  return { qemu, qmp, port, accelerator: candidate, bootMs: Date.now() - startedAt };
+}
