@@ -41,3 +41,22 @@ export function formatSummary(report: ValidationReport): string[] {
   }
   return lines;
 }
+
+/** The final table, one row per target: result, time, the first failed step, its log file. */
+export function formatMatrix(report: ValidationReport): string[] {
+  const rows = report.targets.map((t) => {
+    const failed = t.steps.find(stepFailed);
+    return [
+      t.target,
+      t.status.toUpperCase(),
+      formatDuration(t.durationMs),
+      failed !== undefined ? `${failed.index} "${failed.name}"` : t.error !== undefined ? t.error : '-',
+      t.logFile ?? '-',
+    ];
+  });
+  const head = ['target', 'result', 'time', 'failed step', 'log'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: readonly string[]): string =>
+    `  ${cells.map((c, i) => (i < cells.length - 1 ? c.padEnd(widths[i]!) : c)).join('  ')}`.trimEnd();
+  return ['Targets:', line(head), ...rows.map(line)];
+}

@@ -1,7 +1,8 @@
 /** The result of a validation run: per target, per step. Serialised as-is for --json. */
 import type { StepResult } from './runner.js';
 
-export type TargetStatus = 'passed' | 'failed' | 'error';
+/** error: the target could not run its steps; cancelled: stopped because another target failed (--fail-fast). */
+export type TargetStatus = 'passed' | 'failed' | 'error' | 'cancelled';
 
 export interface TargetReport {
   target: string;
@@ -15,6 +16,8 @@ export interface TargetReport {
   steps: StepResult[];
   /** Last console lines (VM targets), when the target failed. */
   consoleTail?: string;
+  /** Its full log (--log-dir). */
+  logFile?: string;
 }
 
 export interface ValidationReport {

@@ -57,6 +57,8 @@ export interface RunStepsOptions {
   signal?: AbortSignal;
   /** Print step output at info level (otherwise only with --verbose). Default true. */
   showOutput?: boolean;
+  /** Told when a step starts running and when its result is known (skipped and not-run ones included). */
+  onStep?: (e: { started: boolean; step: Step; result?: StepResult }) => void;
 }
 
 type Outcome = Pick<
@@ -99,6 +101,10 @@ async function runAll(opts: RunStepsOptions, dir: string | undefined): Promise<S
   const scale = opts.timeoutScale ?? 1;
   let stopped: string | undefined;
   let promote = true;
+  const push = (step: Step, r: StepResult): void => {
+    results.push(r);
+    opts.onStep?.({ started: false, step, result: r });
+  };
   for (const step of opts.steps) {
     const timeoutSec = Math.ceil((step.timeoutSec ?? opts.defaultTimeoutSec) * scale);
     const base = {
@@ -113,14 +119,15 @@ async function runAll(opts: RunStepsOptions, dir: string | undefined): Promise<S
     const log = opts.logger.child(`[${opts.target} step ${step.index}] `);
     const idle = { exitCode: null, durationMs: 0, outputTail: [] };
     if (stopped !== undefined || opts.signal?.aborted) {
-      results.push({ ...base, ...idle, status: 'not-run', reason: stopped ?? 'interrupted' });
+      push(step, { ...base, ...idle, status: 'not-run', reason: stopped ?? 'interrupted' });
       continue;
     }
     if (step.skip !== undefined) {
       log.info(`${step.name}: skipped (${step.skip})`);
-      results.push({ ...base, ...idle, status: 'skipped', reason: step.skip });
+      push(step, { ...base, ...idle, status: 'skipped', reason: step.skip });
       continue;
     }
+    opts.onStep?.({ started: true, step });
     const shared = opts.session !== 'isolated' && step.isolated !== true;
     log.info(`${step.name} (timeout ${timeoutSec}s${base.replayed === true ? ', replayed' : ''})`);
     const outcome = await runOne(opts, step, {
@@ -130,7 +137,7 @@ async function runAll(opts: RunStepsOptions, dir: string | undefined): Promise<S
     });
     if (shared) promote = outcome.status !== 'timed-out';
     const r: StepResult = { ...base, ...outcome };
-    results.push(r);
+    push(step, r);
     log.info(
       `${step.name}: ${r.status}${r.reason !== undefined ? ` (${r.reason})` : ''} in ${(r.durationMs / 1000).toFixed(1)}s`,
     );

@@ -3,21 +3,17 @@
  * validate each target) and apply (carry out the plan's actions: start the host file server; for each target,
  * provision it, wait for SSH, open the reverse forward to the file server, run its steps, always dispose it).
  */
-import { errorMessage, ApplyError, RefusedError, ValidationFailedError } from '../errors/index.js';
+import { ApplyError, RefusedError, ValidationFailedError } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
-import { HostKeyMismatchError, forwardIn, waitForSsh, type SshConnection } from '../ssh/index.js';
 import { mapLimit } from '../util/concurrency.js';
-import type { Target, TargetProvider } from '../vm/types.js';
-import { type ArtifactSource, buildResolver, describeSource, stepEnv } from './artifacts.js';
+import { type ArtifactSource, buildResolver, describeSource } from './artifacts.js';
+import type { EventSink } from './events.js';
 import { startFileServer, type FileServer } from './file-server.js';
-import { failedSteps, stepFailed, targetStatus, type TargetReport, type ValidationReport } from './report.js';
-import { runSteps } from './runner.js';
+import { failedSteps, type TargetReport, type ValidationReport } from './report.js';
 import type { Step } from './steps.js';
+import { validateTarget, type TargetRun, type TargetSpec } from './validate-target.js';
 
-export interface TargetSpec {
-  name: string;
-  provider: TargetProvider;
-}
+export type { TargetSpec } from './validate-target.js';
 
 /** One thing a validation does, in plan order (targets run concurrently, reported in this order). */
 export type ValidateAction =
@@ -99,22 +95,21 @@ export interface ApplyValidateOptions {
   defaultTimeoutSec: number;
   /** Timeout multiplier; default: the target's timeScale (set by its provider), else 1. */
   timeoutScale?: number;
-  /** Targets validated at once. Default 2. */
-  concurrency?: number;
+  /** Targets validated at once: VMs and hosts (default 2 each). */
+  slots?: { vms: number; hosts: number };
   /** How long a target may take to answer SSH after provisioning. Default 180 s. */
   sshTimeoutMs?: number;
   network?: boolean;
   keep?: boolean;
   /** Only this target's step output is printed (others at debug level). */
   showOutputOf?: string;
+  /** Each target's full log goes to <logDir>/<target>.log. */
+  logDir?: string;
+  /** The NDJSON event stream (--events). */
+  events?: EventSink;
+  /** The first target that fails cancels the others. */
+  failFast?: boolean;
   signal?: AbortSignal;
-}
-
-/** A target to validate with its steps, as a validate-target action names them. */
-interface TargetRun {
-  spec: TargetSpec;
-  steps: Step[];
-  replay: Set<number>;
 }
 
 function planned<T>(found: T | undefined, what: string): T {
@@ -153,15 +148,43 @@ export async function applyValidate(opts: ApplyValidateOptions): Promise<Validat
     }
     if (server === undefined) throw new Error('internal: a validate plan without serve-artifacts');
     const files = server;
-    // The targets run concurrently; every target gets its report, whatever happens to the others.
-    const reports = await mapLimit(
-      runs,
-      opts.concurrency ?? 2,
-      (run) => validateTarget(run, files.port, opts),
-      {
-        runAll: true,
-      },
-    );
+    // The targets run concurrently; every target gets its report, whatever happens to the others (unless
+    // --fail-fast: then the first failure cancels the rest).
+    const width = Math.max(...runs.map((r) => r.spec.name.length));
+    const cancel = new AbortController();
+    const one = async (run: TargetRun): Promise<TargetReport> => {
+      const r = await validateTarget(run, {
+        ...opts,
+        source: plan.source,
+        session: plan.session,
+        serverPort: files.port,
+        label: run.spec.name.padEnd(width),
+        cancel: cancel.signal,
+      });
+      if (
+        opts.failFast === true &&
+        (r.status === 'failed' || r.status === 'error') &&
+        !cancel.signal.aborted
+      ) {
+        opts.logger.warn(`${run.spec.name} ${r.status}: cancelling the other targets (--fail-fast)`);
+        cancel.abort();
+      }
+      return r;
+    };
+    // VMs and hosts each have their slots; the reports keep the plan's order.
+    const group = (kind: 'vm' | 'host', limit: number): Promise<TargetReport[]> =>
+      mapLimit(
+        runs.filter((r) => r.spec.kind === kind),
+        limit,
+        one,
+        { runAll: true },
+      );
+    const [vms, hosts] = await Promise.all([
+      group('vm', opts.slots?.vms ?? 2),
+      group('host', opts.slots?.hosts ?? 2),
+    ]);
+    const done = new Map([...vms, ...hosts].map((r) => [r.target, r]));
+    const reports = runs.map((r) => done.get(r.spec.name)!);
     opts.logger.debug(`file server answered: ${files.requests.join(', ') || 'nothing'}`);
     return {
       version: 1,
@@ -173,97 +196,6 @@ export async function applyValidate(opts: ApplyValidateOptions): Promise<Validat
     };
   } finally {
     await server?.close();
-  }
-}
-
-async function validateTarget(
-  { spec, steps: planSteps, replay }: TargetRun,
-  serverPort: number,
-  opts: ApplyValidateOptions,
-): Promise<TargetReport> {
-  const log = opts.logger.child(`[${spec.name}] `);
-  const started = Date.now();
-  let target: Target | undefined;
-  let conn: SshConnection | undefined;
-  const report = (r: Omit<TargetReport, 'target' | 'durationMs' | 'details'>): TargetReport => ({
-    target: spec.name,
-    details: target?.details ?? {},
-    durationMs: Date.now() - started,
-    ...r,
-  });
-  try {
-    target = await log.section('provision', () =>
-      spec.provider.provision({
-        ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
-        ...(opts.network !== undefined ? { network: opts.network } : {}),
-        ...(opts.keep !== undefined ? { keep: opts.keep } : {}),
-      }),
-    );
-    const t = target;
-    const stop = AbortSignal.any([t.gone, ...(opts.signal !== undefined ? [opts.signal] : [])]);
-    conn = await log.section('connect', () =>
-      waitForSsh(t.endpoint, {
-        deadline: Date.now() + (opts.sshTimeoutMs ?? 180_000),
-        signal: stop,
-        onAttempt: (n, e) => log.debug(`ssh attempt ${n}: ${e === undefined ? 'connected' : e.message}`),
-      }),
-    );
-    const fwd = await forwardIn(conn, serverPort);
-    try {
-      const scale = opts.timeoutScale ?? t.timeScale ?? 1;
-      if (scale !== 1) log.info(`step timeouts scaled x${scale} (${t.details.accelerator ?? 'slow target'})`);
-      const steps = await runSteps({
-        conn,
-        steps: planSteps,
-        replay,
-        session: opts.plan.session,
-        target: spec.name,
-        logger: opts.logger,
-        env: stepEnv(opts.plan.source, fwd.remotePort),
-        defaultTimeoutSec: opts.defaultTimeoutSec,
-        timeoutScale: scale,
-        signal: stop,
-        showOutput: opts.showOutputOf === undefined || opts.showOutputOf === spec.name,
-      });
-      if (t.gone.aborted) {
-        for (const s of steps)
-          if (s.reason === 'interrupted') s.reason = `target died: ${errorMessage(t.gone.reason)}`;
-      }
-      const status = targetStatus(steps);
-      for (const s of steps.filter(stepFailed)) {
-        log.error(`step ${s.index} "${s.name}" ${s.status}: ${s.reason ?? ''}`, {
-          file: s.file,
-          line: s.line,
-          title: `krel validate ${spec.name}`,
-        });
-      }
-      const tail = status === 'failed' ? t.consoleTail(40) : '';
-      return report({ status, steps, ...(tail.trim() !== '' ? { consoleTail: tail } : {}) });
-    } finally {
-      await fwd.close();
-    }
-  } catch (e) {
-    const msg = errorMessage(e);
-    log.error(msg);
-    const tail = target?.consoleTail(40);
-    if (tail !== undefined && tail.trim() !== '')
-      log.info(`console of ${spec.name} (last lines):\n${tail.trimEnd()}`);
-    return report({
-      status: 'error',
-      error: msg,
-      ...(e instanceof HostKeyMismatchError ? { refused: true } : {}),
-      steps: [],
-      ...(tail !== undefined && tail.trim() !== '' ? { consoleTail: tail } : {}),
-    });
-  } finally {
-    conn?.close();
-    if (target !== undefined) {
-      try {
-        await target.dispose();
-      } catch (e) {
-        log.warn(`disposing ${spec.name}: ${errorMessage(e)}`);
-      }
-    }
   }
 }
 

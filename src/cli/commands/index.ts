@@ -10,6 +10,7 @@ import { doctorCommand } from './doctor.js';
 import { releaseCommand } from './release.js';
 import { imagesCommand } from './images.js';
 import { initCommand } from './init.js';
+import { reportCommand } from './report.js';
 
 export type CommandFactory = () => Command;
 
@@ -21,6 +22,7 @@ export const COMMANDS: CommandFactory[] = [
   deleteCommand,
   pruneCommand,
   validateCommand,
+  reportCommand,
   doctorCommand,
   releaseCommand,
   imagesCommand,
