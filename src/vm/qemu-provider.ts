@@ -6,6 +6,7 @@
 import { rmSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { errorMessage, InterruptedError } from '../errors/index.js';
 import { formatDuration, Logger } from '../log/logger.js';
 import {
@@ -21,6 +22,8 @@ import { readDebianMirror } from './debian-mirror.js';
 import { exitGuard } from './exit-guard.js';
 import { type CachedImage, ensureImage } from './image-cache.js';
 import { loadRecipe } from './image-recipe.js';
+import { recipeGuest } from './guest-disk.js';
+import { openUserImage } from './user-image.js';
 import { bootGuest, type BootState } from './qemu-boot.js';
 import { createRunDir, removeStaleRunDirs } from './run-dir.js';
 import { runCommand } from './run-command.js';
@@ -33,6 +36,8 @@ export type { AcceleratorChoice, AcceleratorName } from './accelerator.js';
 export interface QemuProviderOptions {
   /** Guest image name: a recipe validate/images/<image>.json, e.g. "debian-12" (default) or "debian-11". */
   image?: string;
+  /** A user's cloud image file (--vm-image) booted instead of a recipe: UEFI, keys through a NoCloud seed. */
+  userImage?: string;
   /** Progress and diagnostics (image build phases, accelerator, boot time); mmdebstrap output with --verbose. */
   logger?: Logger;
   /** Cache root; default $XDG_CACHE_HOME/krel or ~/.cache/krel (images live under <cacheDir>/images). */
@@ -61,7 +66,8 @@ export interface QemuTarget extends Target {
   readonly bootMs: number;
   readonly identityFile: string;
   readonly knownHostsFile: string;
-  readonly image: CachedImage;
+  /** The cached krel image (undefined for a user's image). */
+  readonly image: CachedImage | undefined;
 }
 
 /** Guest user krel logs in as (created by validate/images/guest-setup.sh, passwordless sudo). */
@@ -91,13 +97,17 @@ export async function provisionQemu(
   opts: ProvisionOptions = {},
 ): Promise<QemuTarget> {
   const logger = opts.logger ?? options.logger ?? new Logger();
-  const name = options.image ?? 'debian-12';
+  const name =
+    options.userImage !== undefined ? path.basename(options.userImage) : (options.image ?? 'debian-12');
   const cacheDir = options.cacheDir ?? userCacheDir();
   const runRoot = options.runRoot ?? tmpdir();
   const keep = opts.keep ?? false;
   const { signal } = opts;
   if (isAborted(signal)) throw new InterruptedError();
-  const image = await prepareImage({ ...options, logger }, signal);
+  const guest =
+    options.userImage !== undefined
+      ? await openUserImage(options.userImage, GUEST_USER, signal)
+      : recipeGuest(name, await prepareImage({ ...options, logger }, signal));
 
   for (const dir of removeStaleRunDirs(runRoot)) logger.debug(`removed the leftover VM directory ${dir}`);
   const files = await createRunDir(runRoot);
@@ -132,29 +142,28 @@ export async function provisionQemu(
         '-f',
         'qcow2',
         '-F',
-        'qcow2',
+        guest.backingFormat,
         '-b',
-        image.disk,
+        guest.backing,
         files.overlay,
       ]);
     };
     await freshOverlay();
     const choice = options.accelerator ?? 'auto';
     const candidates = options.acceleratorCandidates ?? planAccelerators(choice, cacheDir);
-    const detect = options.acceleratorCandidates === undefined && choice === 'auto';
+    // A user's image may not log to the serial console the watchdog reads: its boots never judge KVM.
+    const detect =
+      options.acceleratorCandidates === undefined && choice === 'auto' && guest.image !== undefined;
     logger.info(`booting ${name} (${candidates.map((c) => c.accelerator).join(', then ')})`);
     const booted = await bootGuest(
       {
         candidates,
         files: {
-          kernel: image.kernel,
-          initrd: image.initrd,
+          ...(await guest.bootFiles(files.dir, { client, host })),
           overlay: files.overlay,
           serialLog: files.serialLog,
           qmpSocket: files.qmpSocket,
           pidFile: files.pidFile,
-          authorizedKey: client.publicKeyFile,
-          hostKey: host.privateKeyFile,
         },
         qemuStderr: files.qemuStderr,
         memoryMiB: options.memoryMiB ?? 1024,
@@ -185,7 +194,7 @@ export async function provisionQemu(
         gone.abort(new Error(`the VM ${name} stopped (qemu ${qemu.describeExit()})`));
     });
     const details: Record<string, string> = {
-      image: `${name} (${image.manifest.suite}, kernel ${image.manifest.kernelVersion})`,
+      image: guest.description,
       accelerator: accelerator.accelerator,
       boot: formatDuration(bootMs),
       ssh: `127.0.0.1:${port}`,
@@ -222,7 +231,7 @@ export async function provisionQemu(
       bootMs,
       identityFile: client.privateKeyFile,
       knownHostsFile: files.knownHosts,
-      image,
+      image: guest.image,
     };
     return target;
   } catch (e) {

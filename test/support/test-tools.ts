@@ -23,6 +23,13 @@ export const TEST_TOOLS: Readonly<Record<string, string>> = {
   'mkfs.ext4': 'e2fsprogs',
   setpriv: 'util-linux',
   unshare: 'util-linux',
+  // --vm-image: the NoCloud seed, UEFI firmware; the cloud image the tests build (EFI partition, GPT)
+  mformat: 'mtools',
+  mcopy: 'mtools',
+  mmd: 'mtools',
+  '/usr/share/OVMF/OVMF_CODE_4M.fd': 'ovmf',
+  'mkfs.vfat': 'dosfstools',
+  sfdisk: 'fdisk',
   // independent readers and verifiers
   tar: 'tar',
   gzip: 'gzip',

@@ -3,10 +3,13 @@
  * A tool that cannot be installed fails the suite loudly with the command to run.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 let aptUpdated = false;
 
+/** A command on PATH (or in /usr/sbin, /sbin); an absolute path is a file that must exist (e.g. firmware). */
 export function hasCommand(cmd: string): boolean {
+  if (cmd.startsWith('/')) return existsSync(cmd);
   return (
     spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0 ||
     spawnSync('sh', ['-c', `test -x /usr/sbin/${cmd} || test -x /sbin/${cmd}`], { stdio: 'ignore' })

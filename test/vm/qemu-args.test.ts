@@ -30,6 +30,24 @@ describe('vm/qemu-args', function () {
     expect(a).to.include('-no-reboot');
   });
 
+  it("a user image boots from its own disk with UEFI firmware (code read-only, the run's variables) and a read-only seed drive; no kernel, no fw_cfg keys", function () {
+    const disk = {
+      overlay: '/r/disk.qcow2',
+      serialLog: '/r/serial.log',
+      qmpSocket: '/r/qmp.sock',
+      pidFile: '/r/qemu.pid',
+      disk: { firmwareCode: '/fw/CODE.fd', firmwareVars: '/r/efivars.fd', seed: '/r/seed.img' },
+    };
+    const args = buildQemuArgs({ files: disk, acceleratorArgs: TCG.args, memoryMiB: 1024, network: false });
+    const a = args.join(' ');
+    expect(a).to.include('-drive if=pflash,format=raw,unit=0,readonly=on,file=/fw/CODE.fd');
+    expect(a).to.include('-drive if=pflash,format=raw,unit=1,file=/r/efivars.fd');
+    expect(a).to.include('-drive file=/r/seed.img,if=virtio,format=raw,readonly=on');
+    const drives = args.filter((x, i) => args[i - 1] === '-drive' && x.includes('if=virtio'));
+    expect(drives[0], 'the image is the first disk').to.include('file=/r/disk.qcow2');
+    for (const absent of ['-kernel', '-initrd', '-append', '-fw_cfg']) expect(args).not.to.include(absent);
+  });
+
   it('names the VM after its run directory, so CI cleanup (pkill -f "-name krel-vm-") finds it', function () {
     const named = { ...files, pidFile: '/tmp/krel-vm-Ab12Cd/qemu.pid' };
     const a = buildQemuArgs({ files: named, acceleratorArgs: TCG.args, memoryMiB: 512, network: false });
