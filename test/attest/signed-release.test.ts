@@ -15,7 +15,14 @@ import { Validation } from '@cyclonedx/cyclonedx-library';
 import { REPO_ROOT, runKrel, type RunResult } from '../support/cli.js';
 import { fakeSha } from '../support/github-emulator/index.js';
 import { useGitHubEmulator } from '../support/github-emulator/testing.js';
-import { makeKey, openssl, opensslVerifyArgs, type KeyKind, type TestKey } from '../support/signing-keys.js';
+import {
+  flipByte,
+  makeKey,
+  openssl,
+  opensslVerifyArgs,
+  type KeyKind,
+  type TestKey,
+} from '../support/signing-keys.js';
 
 const CONFIG = path.join(REPO_ROOT, 'examples/kontain/krel.json');
 const sha256 = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
@@ -160,7 +167,7 @@ describe('signed and attested releases (krel make, openssl, CycloneDX schema)', 
         const der = spawnSync('openssl', ['pkey', '-pubin', '-in', keys[kind].pub, '-outform', 'DER']).stdout;
         expect(env.signatures[0]!.keyid).to.equal(sha256(der));
         // One byte of the payload changed: the envelope no longer verifies.
-        body[body.length - 3] ^= 1;
+        flipByte(body, -3);
         writeFileSync(
           paeFile,
           Buffer.concat([Buffer.from(`DSSEv1 ${type.length} `), type, Buffer.from(` ${body.length} `), body]),

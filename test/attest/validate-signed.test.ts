@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { buildResolver } from '../../src/validate/artifacts.js';
 import { REPO_ROOT, runKrel } from '../support/cli.js';
-import { makeKey, type TestKey } from '../support/signing-keys.js';
+import { flipByte, makeKey, type TestKey } from '../support/signing-keys.js';
 
 const EXAMPLE = path.join(REPO_ROOT, 'examples/kontain/krel.json');
 
@@ -77,7 +77,7 @@ describe('krel validate: a signed release is checked before it is installed', fu
     const bad = path.join(work, 'bad-sig');
     cpSync(dist, bad, { recursive: true });
     const sig = readFileSync(path.join(bad, 'SHA256SUMS.sig'));
-    sig[sig.length - 1] ^= 1;
+    flipByte(sig, -1);
     writeFileSync(path.join(bad, 'SHA256SUMS.sig'), sig);
     const r = await plan(bad);
     expect(r.code, r.stderr).to.equal(3);

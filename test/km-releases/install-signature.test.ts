@@ -12,7 +12,7 @@ import { startFileServer, type FileServer } from '../../src/validate/file-server
 import { buildResolver } from '../../src/validate/artifacts.js';
 import { REPO_ROOT, runKrel } from '../support/cli.js';
 import { SCRIPT, errorLines, pathWithout, runScript, snapshotTree, type Run } from '../support/install-releases.js';
-import { makeKey, type TestKey } from '../support/signing-keys.js';
+import { flipByte, makeKey, type TestKey } from '../support/signing-keys.js';
 
 const TAG = 'v0.1-test';
 const CONFIG = path.join(REPO_ROOT, 'examples/kontain/krel.json');
@@ -86,7 +86,7 @@ describe('kontain-install.sh: signed releases (openssl on the host)', function (
 
   it('one byte flipped in SHA256SUMS.sig is refused (exit 3) before the prefix is touched', async () => {
     const p = newPrefix();
-    const dist = tampered('SHA256SUMS.sig', (b) => void (b[5] ^= 1));
+    const dist = tampered('SHA256SUMS.sig', (b) => flipByte(b, 5));
     const r = await runScript([TAG], { ...(await serve(dist)), KONTAIN_PREFIX: p, KONTAIN_PUBKEY: ed.pub });
     expectRefused(r, /the signature of SHA256SUMS of release v0\.1-test does not verify with .*ed25519\.pub\.pem: refusing to install it/, p);
   });
@@ -129,7 +129,7 @@ describe('kontain-install.sh: signed releases (openssl on the host)', function (
     expect(r.stdout).to.include(`Signature of SHA256SUMS verified with ${ec.pub}`);
     const bad = newPrefix();
     const flipped = readFileSync(path.join(dist, 'SHA256SUMS.sig'));
-    flipped[flipped.length - 1] ^= 1;
+    flipByte(flipped, -1);
     writeFileSync(path.join(dist, 'SHA256SUMS.sig'), flipped);
     expectRefused(await runScript([`file://${dist}`], { ...offline, KONTAIN_PREFIX: bad }), /does not verify/, bad);
   });
@@ -145,7 +145,7 @@ describe('kontain-install.sh: signed releases (openssl on the host)', function (
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout).to.include(`Signature of SHA256SUMS verified with ${dir}/kontain-release.pub`);
     const bad = newPrefix();
-    const dist = tampered('SHA256SUMS.sig', (b) => void (b[0] ^= 1));
+    const dist = tampered('SHA256SUMS.sig', (b) => flipByte(b, 0));
     expectRefused(await runScript([TAG], { ...(await serve(dist)), KONTAIN_PREFIX: bad }, undefined, script), /does not verify/, bad);
   });
 

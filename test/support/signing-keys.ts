@@ -63,3 +63,9 @@ export function opensslVerifyArgs(kind: KeyKind, pub: string, data: string, sig:
     ? ['pkeyutl', '-verify', '-pubin', '-inkey', pub, '-rawin', '-in', data, '-sigfile', sig]
     : ['dgst', '-sha256', '-verify', pub, '-signature', sig, data];
 }
+
+/** Flip the lowest bit of byte `i` of `buf` (negative: from the end): a one-byte tampering. */
+export function flipByte(buf: Buffer, i: number): void {
+  const at = i < 0 ? buf.length + i : i;
+  buf.writeUInt8(buf.readUInt8(at) ^ 1, at);
+}
