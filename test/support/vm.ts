@@ -7,10 +7,13 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Logger } from '../../src/log/logger.js';
 import type { CachedImage } from '../../src/vm/image-cache.js';
+import { TCG } from '../../src/vm/accelerator.js';
 import { prepareImage } from '../../src/vm/qemu-provider.js';
+import { ensureSnapshot, type SavedState } from '../../src/vm/snapshot.js';
 import { ensureCommands } from './tools.js';
 
 export const VM_TOOLS: Record<string, string> = {
@@ -57,6 +60,24 @@ export function testImage(): Promise<CachedImage> {
   ensureCommands(VM_TOOLS);
   image ??= prepareImage({ logger: recordingLogger('[image] ').logger });
   return image;
+}
+
+let snapshot: Promise<SavedState> | undefined;
+
+/** The test image's saved machine state (TCG, the provider's defaults), saved at most once per process. */
+export function testSnapshot(): Promise<SavedState> {
+  snapshot ??= testImage().then((image) =>
+    ensureSnapshot({
+      image,
+      name: 'debian-12',
+      candidate: TCG,
+      memoryMiB: 1024,
+      runRoot: tmpdir(),
+      bootTimeoutMs: BOOT_TIMEOUT_MS,
+      logger: recordingLogger('[save] ').logger,
+    }),
+  );
+  return snapshot;
 }
 
 export function processAlive(pid: number): boolean {
