@@ -1,8 +1,14 @@
-/** The targets of a run: qemu VMs (--vm images) and existing hosts (--host), each with its provider. */
+/**
+ * The targets of a run: qemu VMs (--vm recipes, `all` for every one; --vm-image cloud images) and existing hosts
+ * (--host), each with its provider.
+ */
+import path from 'node:path';
 import { UsageError } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
 import { describeEndpoint } from '../ssh/index.js';
+import { listRecipes } from '../vm/image-recipe.js';
 import { createQemuProvider } from '../vm/qemu-provider.js';
+import { inspectUserImage } from '../vm/user-image.js';
 import { createSshHostProvider } from '../vm/ssh-host.js';
 import { hostEndpoint, type HostKeyOptions } from './host-spec.js';
 import type { TargetSpec } from './validate.js';
@@ -10,6 +16,8 @@ import type { TargetSpec } from './validate.js';
 export interface TargetOptions {
   /** Guest images, e.g. ["debian-12", "debian-11"]. */
   vm?: readonly string[];
+  /** Cloud image files (--vm-image), absolute; each target is named after its file. */
+  vmImages?: readonly string[];
   hosts?: readonly string[];
   identity?: string;
   hostKeys: HostKeyOptions;
@@ -23,17 +31,35 @@ export function parseImageList(value: string): string[] {
     .filter((s) => s !== '');
   const bad = images.find((i) => !/^[a-z0-9.-]+$/.test(i));
   if (bad !== undefined || images.length === 0) {
-    throw new UsageError(`--vm ${value}: expected image names such as debian-12,debian-11`);
+    throw new UsageError(`--vm ${value}: expected image names such as debian-12,debian-11, or all`);
   }
   return images;
 }
 
+/** The word that stands for every guest recipe (validate/images/*.json). */
+export const ALL_IMAGES = 'all';
+
+/** Image names with `all` replaced by every recipe, each name once, in order. */
+export function expandImageList(images: readonly string[], recipes: () => string[] = listRecipes): string[] {
+  const out = images.flatMap((i) => (i === ALL_IMAGES ? recipes() : [i]));
+  return [...new Set(out)];
+}
+
 export async function buildTargets(opts: TargetOptions): Promise<TargetSpec[]> {
   const targets: TargetSpec[] = [];
-  for (const image of opts.vm ?? []) {
+  for (const image of expandImageList(opts.vm ?? [])) {
     targets.push({
       name: image,
       provider: createQemuProvider({ image, logger: opts.logger.child(`[${image}] `) }),
+    });
+  }
+  for (const file of opts.vmImages ?? []) {
+    const userImage = await inspectUserImage(file, process.cwd());
+    const name = path.basename(userImage);
+    targets.push({
+      name,
+      kind: 'vm',
+      provider: createQemuProvider({ userImage, logger: opts.logger.child(`[${name}] `) }),
     });
   }
   for (const host of opts.hosts ?? []) {
@@ -43,7 +69,7 @@ export async function buildTargets(opts: TargetOptions): Promise<TargetSpec[]> {
   }
   if (targets.length === 0) {
     throw new UsageError(
-      'no target: pass --vm [images] for a fresh local VM, or --host user@host --identity KEY',
+      'no target: pass --vm [images] for a fresh local VM, --vm-image FILE for a cloud image, or --host user@host --identity KEY',
     );
   }
   const names = targets.map((t) => t.name);

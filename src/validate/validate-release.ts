@@ -28,6 +28,8 @@ import { applyValidate, outcomeError, planValidate, type TargetSpec, type Valida
 export interface ValidationOptions extends SourceOptions, StepSelection {
   /** Guest images for fresh VMs ([] with only hosts). */
   vm: string[];
+  /** Cloud image files for fresh VMs (--vm-image), absolute. */
+  vmImages: string[];
   hosts: string[];
   identity?: string;
   knownHostKey?: string;
@@ -48,6 +50,7 @@ export interface ValidationOptions extends SourceOptions, StepSelection {
 /** What the command line may say; everything else comes from krel.json or a default, here and only here. */
 export interface ValidationRequest extends SourceOptions, StepSelection {
   vm?: string | true;
+  vmImage?: string[];
   host?: string[];
   identity?: string;
   knownHostKey?: string;
@@ -65,10 +68,11 @@ export interface ValidationRequest extends SourceOptions, StepSelection {
 
 export function validationOptions(ctx: ReleaseContext, r: ValidationRequest): ValidationOptions {
   const abs = (p: string): string => path.resolve(ctx.cwd, p);
-  const onVm = r.host === undefined || r.vm !== undefined;
+  const onVm = (r.host === undefined && r.vmImage === undefined) || r.vm !== undefined;
   const vm = !onVm ? [] : r.vm === undefined || r.vm === true ? ctx.config.validate.vm : parseImageList(r.vm);
   return {
     vm,
+    vmImages: (r.vmImage ?? []).map(abs),
     hosts: r.host ?? [],
     doc: r.doc !== undefined ? abs(r.doc) : ctx.config.validate.doc,
     vmNetwork: r.vmNetwork ?? false,
@@ -125,7 +129,7 @@ export async function lintValidation(ctx: ReleaseContext, o: ValidationOptions):
 function lintTargets(ctx: ReleaseContext, o: ValidationOptions): LintTargets {
   const c = ctx.config;
   return {
-    vm: o.vm.length > 0,
+    vm: o.vm.length > 0 || o.vmImages.length > 0,
     network: o.vmNetwork,
     releaseFiles: [
       ...c.archives.map((a) => a.name),
@@ -154,13 +158,14 @@ export async function planValidation(ctx: ReleaseContext, o: ValidationOptions):
   const source = resolveSource(ctx, o);
   const installScript = ctx.config.validate.installScript;
   checkArtifacts(source, { installScript });
-  if (source.kind === 'url' && o.vm.length > 0 && !o.vmNetwork) {
+  if (source.kind === 'url' && (o.vm.length > 0 || o.vmImages.length > 0) && !o.vmNetwork) {
     throw new UsageError(
       `--release ${source.tag} downloads from ${source.baseUrl}, which a VM cannot reach without --vm-network`,
     );
   }
   const targets = await buildTargets({
     vm: o.vm,
+    vmImages: o.vmImages,
     hosts: o.hosts,
     ...(o.identity !== undefined ? { identity: o.identity } : {}),
     hostKeys: {

@@ -19,6 +19,12 @@ export function validateCommand(): Command {
     )
     .addOption(
       new Option(
+        '--vm-image <file>',
+        'a fresh local qemu VM from this cloud image (qcow2 with cloud-init; repeatable); the file is never written',
+      ).argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]),
+    )
+    .addOption(
+      new Option(
         '--host <user@host[:port]>',
         'an existing machine over SSH (repeatable); needs --identity',
       ).argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]),
