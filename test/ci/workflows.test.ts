@@ -60,9 +60,9 @@ describe('release workflows', function () {
     const badTrigger = ghText.replace("tags: ['v*']", "tagz: ['v*']");
     const p1 = await lintGitHubWorkflow(badTrigger, GH_PATH);
     expect(p1.map((p) => p.message).join('\n')).to.match(/tagz/);
-    const badNeeds = ghText.replace('needs: package', 'needs: packaging');
+    const badNeeds = ghText.replace('needs: images', 'needs: imagez');
     const p2 = await lintGitHubWorkflow(badNeeds, GH_PATH);
-    expect(p2.map((p) => p.message).join('\n')).to.match(/packaging/);
+    expect(p2.map((p) => p.message).join('\n')).to.match(/imagez/);
   });
 
   it('an unknown runner label is still reported; only newer real labels are filtered', async () => {
@@ -127,7 +127,7 @@ describe('release workflows', function () {
     expect(pkg.steps.filter((s) => JSON.stringify(s).includes('KREL_SIGNING_KEY_PEM'))).to.have.length(1);
     expect(runs(pkg)).to.match(/krel verify dist --key/);
     const attest = wf.jobs.attest!;
-    expect(needsOf(attest)).to.deep.equal(['package']);
+    expect(needsOf(attest)).to.deep.equal(['validate']);
     const step = attest.steps.find((s) => s.uses?.startsWith('actions/attest-build-provenance@'));
     expect(step).to.deep.include({ with: { 'subject-checksums': 'dist/SHA256SUMS' } });
     expect(needsOf(wf.jobs.publish!)).to.include('attest');
@@ -140,24 +140,51 @@ describe('release workflows', function () {
   it('publish runs only after the local dist validated, and the release is validated after publish', () => {
     const wf = parseYaml(ghText) as GhWorkflow;
     const [validateJob] = Object.entries(wf.jobs).find(([, j]) =>
-      /krel validate --vm(?! .*--release)/.test(runs(j)),
+      /krel validate --vm "\$TARGET"(?! .*--release)/.test(runs(j)),
     )!;
     const [publishJob, publish] = Object.entries(wf.jobs).find(([, j]) => /krel publish/.test(runs(j)))!;
     const [, after] = Object.entries(wf.jobs).find(([, j]) =>
-      /krel validate --vm .*--release/.test(runs(j)),
+      /krel validate --vm "\$TARGET" .*--release/.test(runs(j)),
     )!;
     expect(needsOf(publish)).to.include(validateJob);
     expect(needsOf(after)).to.include(publishJob);
-    // needs without `if: always()` means publish is skipped when validation fails.
+    // needs without `if: always()` means publish is skipped when validation fails on any target.
     expect(JSON.stringify(publish)).to.not.include('always()');
-    const pkg = runs(wf.jobs[validateJob]!);
-    expect(pkg.indexOf('krel make')).to.be.lessThan(pkg.indexOf('krel validate'));
+    const [makeJob] = Object.entries(wf.jobs).find(([, j]) => /krel make/.test(runs(j)))!;
+    expect(needsOf(wf.jobs[validateJob]!)).to.include(makeJob);
+  });
+
+  it('validation is a matrix job per target (fail-fast off, image cached by recipe) and a merge job joins the reports', () => {
+    const wf = parseYaml(ghText) as GhWorkflow & {
+      jobs: Record<string, GhJob & { strategy?: { 'fail-fast': boolean; matrix: { target: string } } }>;
+    };
+    const pkg = wf.jobs.package!;
+    expect(runs(pkg)).to.include('npx krel validate --vm --dry-run --json | jq -c .targets');
+    for (const name of ['validate', 'validate-release']) {
+      const job = wf.jobs[name]!;
+      expect(job.strategy?.['fail-fast'], name).to.equal(false);
+      expect(job.strategy?.matrix.target, name).to.equal('${{ fromJSON(needs.package.outputs.targets) }}');
+      const cache = job.steps.find((s) => s.uses?.startsWith('actions/cache@'));
+      expect(cache?.with?.key, name).to.equal(
+        "krel-image-${{ matrix.target }}-${{ hashFiles('validate/images/**', 'src/vm/image-*.ts') }}",
+      );
+      expect(runs(job), name).to.match(/--report "reports\/\$TARGET\.json"/);
+    }
+    for (const [name, of] of [
+      ['validate-report', 'validate'],
+      ['validate-release-report', 'validate-release'],
+    ] as const) {
+      const merge = wf.jobs[name]!;
+      expect(needsOf(merge), name).to.deep.equal([of]);
+      expect(merge.if, name).to.match(/^always\(\)/);
+      expect(runs(merge), name).to.match(/npx krel report merge reports\/\*\.json --junit /);
+    }
   });
 
   it('images are pushed as CI-<run id> after the local dist validated, latest and the SHA only on a pushed tag', () => {
     const wf = parseYaml(ghText) as GhWorkflow;
     const [validateJob] = Object.entries(wf.jobs).find(([, j]) =>
-      /krel validate --vm(?! .*--release)/.test(runs(j)),
+      /krel validate --vm "\$TARGET"(?! .*--release)/.test(runs(j)),
     )!;
     const [, images] = Object.entries(wf.jobs).find(([, j]) => /krel images push/.test(runs(j)))!;
     expect(needsOf(images)).to.include(validateJob);
@@ -201,7 +228,13 @@ describe('release workflows', function () {
     const badTrigger = lintAzurePipeline(azText.replace('  tags:\n    include:', '  tagz:\n    include:'));
     expect(badTrigger.map((p) => p.message).join('\n')).to.match(/tagz/);
     const badDepends = lintAzurePipeline(azText.replace('dependsOn: package', 'dependsOn: packaging'));
-    expect(badDepends.map((p) => p.message).join('\n')).to.match(/unknown stage "packaging"/);
+    expect(badDepends.map((p) => p.message).join('\n')).to.match(/unknown (stage|job) "packaging"/);
+    const badMatrix = lintAzurePipeline(
+      azText.replace("outputs['targets.matrix']", "outputs['target.matrix']"),
+    );
+    expect(badMatrix.map((p) => p.message).join('\n')).to.match(
+      /dependencies reference "package\.package\.target\.matrix"/,
+    );
     const badOutput = lintAzurePipeline(
       azText.replace("outputs['krelpublish.tag']", "outputs['publishstep.tag']"),
     );
@@ -234,6 +267,29 @@ describe('release workflows', function () {
         KREL_REGISTRY_USER: '$(KREL_REGISTRY_USER)',
         KREL_REGISTRY_PASSWORD: '$(KREL_REGISTRY_PASSWORD)',
       });
+    }
+  });
+
+  it("the Azure pipeline validates as a matrix (one leg per target, image cached) and merges the legs' reports", () => {
+    const az = parseYaml(azText) as {
+      stages: {
+        stage: string;
+        jobs: (AzJob & { job: string; strategy?: { matrix: string }; dependsOn?: string })[];
+      }[];
+    };
+    for (const stage of ['package', 'validate_release']) {
+      const jobs = az.stages.find((s) => s.stage === stage)!.jobs;
+      const validate = jobs.find((j) => j.job === 'validate')!;
+      expect(validate.strategy?.matrix, stage).to.match(
+        /^\$\[ dependencies\.\w+\.outputs\['\w+\.matrix'\] \]$/,
+      );
+      expect(JSON.stringify(validate.steps), stage).to.include('Cache@2');
+      expect(validate.steps.map((st) => st.script ?? '').join('\n'), stage).to.match(
+        /krel validate --vm "\$\(TARGET\)"/,
+      );
+      const report = jobs.find((j) => j.job === 'report')!;
+      expect(report.dependsOn, stage).to.equal('validate');
+      expect(report.steps.map((st) => st.script ?? '').join('\n'), stage).to.match(/npx krel report merge /);
     }
   });
 

