@@ -82,7 +82,7 @@ describe('kontain-install.sh in a VM: signed releases (openssl in the guest)', f
     expect(made.code, made.stderr).to.equal(0);
     const doc = path.join(work, 'Signed.md');
     writeFileSync(doc, guide(readFileSync(key.pub, 'utf8')));
-    const r = await runKrel(['validate', '--config', CONFIG, '--dist', dist, '--doc', doc, '--vm', '--json'], {
+    const r = await runKrel(['validate', '--config', CONFIG, '--dist', dist, '--doc', doc, '--vm', 'debian-12', '--json'], {
       timeoutMs: BOOT_TIMEOUT_MS + 8 * 60_000,
     });
     expect(r.code, r.stderr).to.equal(0);
