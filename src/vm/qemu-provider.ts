@@ -28,7 +28,8 @@ import { bootGuest, type BootState } from './qemu-boot.js';
 import { createRunDir, removeStaleRunDirs } from './run-dir.js';
 import { runCommand } from './run-command.js';
 import { SerialConsole } from './serial-console.js';
-import { createKeyPair, knownHostsLine } from './ssh-keys.js';
+import { restoreSaved } from './snapshot-restore.js';
+import { CLIENT_KEY_COMMENT, createKeyPair, GUEST_USER, knownHostsLine } from './ssh-keys.js';
 import type { ProvisionOptions, Target, TargetProvider } from './types.js';
 
 export type { AcceleratorChoice, AcceleratorName } from './accelerator.js';
@@ -54,6 +55,8 @@ export interface QemuProviderOptions {
   runRoot?: string;
   /** Replaces the accelerator plan (diagnostics and tests): all but the last are tried under the watchdog. */
   acceleratorCandidates?: readonly AcceleratorCandidate[];
+  /** Boot the image instead of restoring its saved machine state (--cold-boot). */
+  coldBoot?: boolean;
 }
 
 /** What the qemu provider knows beyond a Target (tests, bench, --keep). */
@@ -64,14 +67,15 @@ export interface QemuTarget extends Target {
   readonly accelerator: AcceleratorName;
   /** qemu start to the guest's sshd answering, in ms. */
   readonly bootMs: number;
+  /** How this VM started: its image's saved machine state restored, or a cold boot. */
+  readonly start: 'restored' | 'cold boot';
   readonly identityFile: string;
   readonly knownHostsFile: string;
   /** The cached krel image (undefined for a user's image). */
   readonly image: CachedImage | undefined;
 }
 
-/** Guest user krel logs in as (created by validate/images/guest-setup.sh, passwordless sudo). */
-export const GUEST_USER = 'krel';
+export { GUEST_USER };
 
 /** Slowdown of commands under TCG emulation compared with a real CPU (step timeouts are multiplied by it). */
 const TCG_TIME_SCALE = 4;
@@ -132,7 +136,7 @@ export async function provisionQemu(
     })());
 
   try {
-    const client = await createKeyPair(files.dir, 'id_ed25519', `${GUEST_USER}@krel`);
+    const client = await createKeyPair(files.dir, 'id_ed25519', CLIENT_KEY_COMMENT);
     const host = await createKeyPair(files.dir, 'host_ed25519', 'krel-guest');
     const freshOverlay = async (): Promise<void> => {
       await rm(files.overlay, { force: true });
@@ -148,43 +152,74 @@ export async function provisionQemu(
         files.overlay,
       ]);
     };
-    await freshOverlay();
     const choice = options.accelerator ?? 'auto';
     const candidates = options.acceleratorCandidates ?? planAccelerators(choice, cacheDir);
+    const memoryMiB = options.memoryMiB ?? 1024;
+    const bootTimeoutMs = options.bootTimeoutMs ?? 300_000;
+    const network = opts.network ?? false;
+    // A krel image restores its saved machine state (saved on first use); --cold-boot or a failure boots it.
+    const restored =
+      options.coldBoot === true || guest.image === undefined
+        ? undefined
+        : await restoreSaved(
+            {
+              name,
+              image: guest.image,
+              candidates,
+              cacheDir,
+              files,
+              client,
+              memoryMiB,
+              network,
+              detached: keep,
+              console: serial,
+              bootTimeoutMs,
+              runRoot,
+              logger,
+              ...(signal ? { signal } : {}),
+            },
+            state,
+          );
+    if (restored === undefined) await freshOverlay();
     // A user's image may not log to the serial console the watchdog reads: its boots never judge KVM.
     const detect =
       options.acceleratorCandidates === undefined && choice === 'auto' && guest.image !== undefined;
-    logger.info(`booting ${name} (${candidates.map((c) => c.accelerator).join(', then ')})`);
-    const booted = await bootGuest(
-      {
-        candidates,
-        files: {
-          ...(await guest.bootFiles(files.dir, { client, host })),
-          overlay: files.overlay,
-          serialLog: files.serialLog,
-          qmpSocket: files.qmpSocket,
-          pidFile: files.pidFile,
+    if (restored === undefined)
+      logger.info(`booting ${name}: cold boot (${candidates.map((c) => c.accelerator).join(', then ')})`);
+    const booted =
+      restored?.booted ??
+      (await bootGuest(
+        {
+          candidates,
+          files: {
+            ...(await guest.bootFiles(files.dir, { client, host })),
+            overlay: files.overlay,
+            serialLog: files.serialLog,
+            qmpSocket: files.qmpSocket,
+            pidFile: files.pidFile,
+          },
+          qemuStderr: files.qemuStderr,
+          memoryMiB,
+          network,
+          detached: keep,
+          console: serial,
+          bootTimeoutMs,
+          freshOverlay,
+          onAbandoned: async (c) => {
+            if (detect && c === KVM) await rememberKvmVerdict(cacheDir, false);
+          },
+          onBanner: async (c) => {
+            if (detect && c === KVM) await rememberKvmVerdict(cacheDir, true);
+          },
+          logger,
+          ...(signal ? { signal } : {}),
         },
-        qemuStderr: files.qemuStderr,
-        memoryMiB: options.memoryMiB ?? 1024,
-        network: opts.network ?? false,
-        detached: keep,
-        console: serial,
-        bootTimeoutMs: options.bootTimeoutMs ?? 300_000,
-        freshOverlay,
-        onAbandoned: async (c) => {
-          if (detect && c === KVM) await rememberKvmVerdict(cacheDir, false);
-        },
-        onBanner: async (c) => {
-          if (detect && c === KVM) await rememberKvmVerdict(cacheDir, true);
-        },
-        logger,
-        ...(signal ? { signal } : {}),
-      },
-      state,
-    );
+        state,
+      ));
     const { qemu, port, accelerator, bootMs } = booted;
-    await writeFile(files.knownHosts, knownHostsLine('127.0.0.1', port, host.publicKey) + '\n');
+    const start = restored === undefined ? 'cold boot' : 'restored';
+    const hostKey = restored ?? { hostPublicKey: host.publicKey, hostKeyFingerprint: host.fingerprint };
+    await writeFile(files.knownHosts, knownHostsLine('127.0.0.1', port, hostKey.hostPublicKey) + '\n');
     const enterCommand =
       `ssh -i ${client.privateKeyFile} -o IdentitiesOnly=yes -o UserKnownHostsFile=${files.knownHosts}` +
       ` -o StrictHostKeyChecking=yes -p ${port} ${GUEST_USER}@127.0.0.1`;
@@ -196,11 +231,12 @@ export async function provisionQemu(
     const details: Record<string, string> = {
       image: guest.description,
       accelerator: accelerator.accelerator,
+      start,
       boot: formatDuration(bootMs),
       ssh: `127.0.0.1:${port}`,
     };
     logger.info(
-      `${name} is up: ${accelerator.accelerator.toUpperCase()}, sshd answered after ${formatDuration(bootMs)} on 127.0.0.1:${port}`,
+      `${name} is up: ${accelerator.accelerator.toUpperCase()}, ${start}, sshd answered after ${formatDuration(bootMs)} on 127.0.0.1:${port}`,
     );
     if (keep) unguard(); // from here on the VM outlives krel; dispose() leaves it running
     const target: QemuTarget = {
@@ -210,7 +246,7 @@ export async function provisionQemu(
         port,
         username: GUEST_USER,
         privateKey: client.privateKey,
-        hostKeyFingerprint: host.fingerprint,
+        hostKeyFingerprint: hostKey.hostKeyFingerprint,
       },
       gone: gone.signal,
       details,
@@ -229,6 +265,7 @@ export async function provisionQemu(
       overlay: files.overlay,
       accelerator: accelerator.accelerator,
       bootMs,
+      start,
       identityFile: client.privateKeyFile,
       knownHostsFile: files.knownHosts,
       image: guest.image,

@@ -75,7 +75,8 @@ describe('vm/qemu provider (real VM)', function () {
   before(async function () {
     await testImage();
     scratch = await mkdtemp(path.join(tmpdir(), 'krel-vm-test-'));
-    target = await provisionQemu({ logger: log.logger });
+    // The cold boot path (--cold-boot); restored VMs are test/vm/snapshot.test.ts's.
+    target = await provisionQemu({ logger: log.logger, coldBoot: true });
   });
 
   after(async function () {
@@ -102,6 +103,9 @@ describe('vm/qemu provider (real VM)', function () {
     expect(fingerprintOfPublicKey(scanned)).to.equal(target.endpoint.hostKeyFingerprint);
     expect(target.details.accelerator).to.be.oneOf(['kvm', 'tcg']);
     expect(target.details.image).to.include('bookworm');
+    expect(target.start).to.equal('cold boot');
+    expect(target.details.start).to.equal('cold boot');
+    expect(log.lines.join('\n')).to.include('booting debian-12: cold boot (');
   });
 
   it('the system ssh client logs in as krel with StrictHostKeyChecking against a known_hosts line built from the injected key', async function () {
