@@ -18,6 +18,8 @@ export interface TargetOptions {
   vm?: readonly string[];
   /** Cloud image files (--vm-image), absolute; each target is named after its file. */
   vmImages?: readonly string[];
+  /** VMs boot from scratch instead of restoring their image's saved machine state. */
+  coldBoot?: boolean;
   hosts?: readonly string[];
   identity?: string;
   hostKeys: HostKeyOptions;
@@ -50,7 +52,11 @@ export async function buildTargets(opts: TargetOptions): Promise<TargetSpec[]> {
   for (const image of expandImageList(opts.vm ?? [])) {
     targets.push({
       name: image,
-      provider: createQemuProvider({ image, logger: opts.logger.child(`[${image}] `) }),
+      provider: createQemuProvider({
+        image,
+        coldBoot: opts.coldBoot ?? false,
+        logger: opts.logger.child(`[${image}] `),
+      }),
     });
   }
   for (const file of opts.vmImages ?? []) {

@@ -38,6 +38,8 @@ export interface ValidationOptions extends SourceOptions, StepSelection {
   doc: string;
   vmNetwork: boolean;
   keep: boolean;
+  /** Boot VMs from scratch instead of restoring their image's saved machine state (--cold-boot). */
+  coldBoot: boolean;
   junit?: string;
   concurrency: number;
   stepTimeoutSec: number;
@@ -58,6 +60,7 @@ export interface ValidationRequest extends SourceOptions, StepSelection {
   doc?: string;
   vmNetwork?: boolean;
   keep?: boolean;
+  coldBoot?: boolean;
   junit?: string;
   concurrency?: number;
   stepTimeout?: number;
@@ -77,6 +80,7 @@ export function validationOptions(ctx: ReleaseContext, r: ValidationRequest): Va
     doc: r.doc !== undefined ? abs(r.doc) : ctx.config.validate.doc,
     vmNetwork: r.vmNetwork ?? false,
     keep: r.keep ?? false,
+    coldBoot: r.coldBoot ?? false,
     concurrency: r.concurrency ?? VALIDATE_DEFAULTS.concurrency,
     stepTimeoutSec: r.stepTimeout ?? ctx.config.validate.stepTimeoutSec,
     sshTimeoutSec: r.sshTimeout ?? VALIDATE_DEFAULTS.sshTimeoutSec,
@@ -166,6 +170,7 @@ export async function planValidation(ctx: ReleaseContext, o: ValidationOptions):
   const targets = await buildTargets({
     vm: o.vm,
     vmImages: o.vmImages,
+    coldBoot: o.coldBoot,
     hosts: o.hosts,
     ...(o.identity !== undefined ? { identity: o.identity } : {}),
     hostKeys: {

@@ -44,6 +44,11 @@ export function validateCommand(): Command {
     .option('--store <spec>', 'with --release: "github" or "dir:PATH" (default: krel.json release.store)')
     .option('--vm-network', 'give VMs real network access (needed for --release from GitHub)', false)
     .option('--keep', 'leave VMs running afterwards and print how to enter them', false)
+    .option(
+      '--cold-boot',
+      "boot VMs from scratch instead of restoring their image's saved machine state",
+      false,
+    )
     .option('--junit <file>', 'write a JUnit XML report (one testsuite per target, one testcase per step)')
     .addOption(
       new Option(
