@@ -67,6 +67,22 @@ export async function waitUntil(
   }
 }
 
+/** Starts qemu (its command line and stderr in the debug log) and records it in `state` at once. */
+export function startQemu(
+  args: readonly string[],
+  o: { detached: boolean; qemuStderr: string; logger: Logger },
+  state: BootState,
+): QemuProcess {
+  o.logger.debug(`qemu-system-x86_64 ${args.join(' ')}`);
+  state.qemu = new QemuProcess({
+    args,
+    detached: o.detached,
+    stderrFile: o.qemuStderr,
+    onStderr: (l) => o.logger.debug(`qemu: ${l}`),
+  });
+  return state.qemu;
+}
+
 /** Boots; `state` always holds what is running, so the caller can stop it whatever happens. */
 export async function bootGuest(o: BootOptions, state: BootState): Promise<Booted> {
   const { logger, signal } = o;
@@ -80,15 +96,8 @@ export async function bootGuest(o: BootOptions, state: BootState): Promise<Boote
       memoryMiB: o.memoryMiB,
       network: o.network,
     });
-    logger.debug(`qemu-system-x86_64 ${args.join(' ')}`);
     const started = Date.now();
-    const qemu = new QemuProcess({
-      args,
-      detached: o.detached,
-      stderrFile: o.qemuStderr,
-      onStderr: (l) => logger.debug(`qemu: ${l}`),
-    });
-    state.qemu = qemu;
+    const qemu = startQemu(args, o, state);
     if (watched) {
       const seen = await waitUntil(() => o.console.seen(KERNEL_BANNER), qemu, KVM_WATCHDOG_MS, signal);
       if (seen !== 'ok') {

@@ -26,7 +26,7 @@ import { recipeGuest } from './guest-disk.js';
 import { openUserImage } from './user-image.js';
 import { bootGuest, type BootState } from './qemu-boot.js';
 import { createRunDir, removeStaleRunDirs } from './run-dir.js';
-import { runCommand } from './run-command.js';
+import { createOverlay } from './overlay.js';
 import { SerialConsole } from './serial-console.js';
 import { restoreSaved } from './snapshot-restore.js';
 import { CLIENT_KEY_COMMENT, createKeyPair, GUEST_USER, knownHostsLine } from './ssh-keys.js';
@@ -140,17 +140,7 @@ export async function provisionQemu(
     const host = await createKeyPair(files.dir, 'host_ed25519', 'krel-guest');
     const freshOverlay = async (): Promise<void> => {
       await rm(files.overlay, { force: true });
-      await runCommand('qemu-img', [
-        'create',
-        '-q',
-        '-f',
-        'qcow2',
-        '-F',
-        guest.backingFormat,
-        '-b',
-        guest.backing,
-        files.overlay,
-      ]);
+      await createOverlay(files.overlay, guest.backing, guest.backingFormat);
     };
     const choice = options.accelerator ?? 'auto';
     const candidates = options.acceleratorCandidates ?? planAccelerators(choice, cacheDir);

@@ -14,10 +14,9 @@ import { VmError } from './errors.js';
 import { refreshGuest } from './guest-refresh.js';
 import type { CachedImage } from './image-cache.js';
 import { buildQemuArgs } from './qemu-args.js';
-import { type Booted, type BootState, waitForSshd, waitUntil } from './qemu-boot.js';
-import { QemuProcess } from './qemu-process.js';
+import { type Booted, type BootState, startQemu, waitForSshd, waitUntil } from './qemu-boot.js';
 import { QmpClient } from './qmp.js';
-import { runCommand } from './run-command.js';
+import { createOverlay } from './overlay.js';
 import type { RunFiles } from './run-dir.js';
 import type { SerialConsole } from './serial-console.js';
 import { discardSnapshot, ensureSnapshot, type SavedState } from './snapshot.js';
@@ -130,17 +129,7 @@ async function resume(
   state: BootState,
 ): Promise<Booted> {
   const { files, logger, signal } = r;
-  await runCommand('qemu-img', [
-    'create',
-    '-q',
-    '-f',
-    'qcow2',
-    '-F',
-    'qcow2',
-    '-b',
-    saved.disk,
-    files.overlay,
-  ]);
+  await createOverlay(files.overlay, saved.disk, 'qcow2');
   const args = buildQemuArgs({
     files: {
       kernel: r.image.kernel,
@@ -157,15 +146,8 @@ async function resume(
     network: r.network,
     incoming: 'defer',
   });
-  logger.debug(`qemu-system-x86_64 ${args.join(' ')}`);
   const startedAt = Date.now();
-  const qemu = new QemuProcess({
-    args,
-    detached: r.detached,
-    stderrFile: files.qemuStderr,
-    onStderr: (l) => logger.debug(`qemu: ${l}`),
-  });
-  state.qemu = qemu;
+  const qemu = startQemu(args, { detached: r.detached, qemuStderr: files.qemuStderr, logger }, state);
   const qmp = await QmpClient.connect(files.qmpSocket, 10_000, signal);
   state.qmp = qmp;
   await qmp.execute('migrate-incoming', { uri: `exec:cat ${shellQuote(saved.state)}` });

@@ -23,6 +23,7 @@ import { acquireLock, type CachedImage } from './image-cache.js';
 import { buildQemuArgs } from './qemu-args.js';
 import { bootGuest, type BootState } from './qemu-boot.js';
 import type { QmpClient } from './qmp.js';
+import { createOverlay } from './overlay.js';
 import { runCommand } from './run-command.js';
 import { createRunDir } from './run-dir.js';
 import { SerialConsole } from './serial-console.js';
@@ -209,7 +210,7 @@ async function saveState(o: EnsureSnapshotOptions, key: string, work: string): P
     const disk = path.join(work, FILES.disk);
     // The backing path is relative, so the saved state can be renamed into place.
     const backing = path.relative(work, o.image.disk);
-    await runCommand('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', backing, disk]);
+    await createOverlay(disk, backing, 'qcow2');
     const booted = await bootGuest(
       {
         candidates: [o.candidate],
