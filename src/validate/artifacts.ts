@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { checkAttestations } from '../attest/check.js';
+import { checkAttestations, type ReleaseFiles } from '../attest/check.js';
 import { loadPublicKey } from '../attest/keys.js';
 import { RefusedError, UsageError } from '../errors/index.js';
 import { dirLayout } from '../store/dir-layout.js';
@@ -38,27 +38,38 @@ function readIfThere(file: string): Buffer | undefined {
  * With a key beside the install script, the release must be signed with it: its signature, the provenance's
  * DSSE signature and subjects and the SBOM's hashes are checked here, before any target installs it (the
  * install script then checks the signature again in the target, and each asset against SHA256SUMS).
+ * `where` names the release in messages (a directory or a URL).
  */
-function checkSigned(dir: string, files: ServedFiles): void {
+export function checkSignedRelease(where: string, release: ReleaseFiles, files: ServedFiles): void {
   const keyFile = releaseKeyOf(files);
   if (keyFile === undefined) return;
+  const report = checkAttestations(release, loadPublicKey(keyFile));
+  const [first, ...more] = report.problems;
+  if (first === undefined) return;
+  throw new RefusedError(
+    more.length === 0
+      ? `${where}: ${first}`
+      : `${where}: ${report.problems.length} problems with its signature and attestations (${RELEASE_KEY_FILE} is beside the install script)`,
+    { details: more.length === 0 ? [] : report.problems },
+  );
+}
+
+/** True when the release must be checked against a key (one is beside the install script). */
+export function hasReleaseKey(files: ServedFiles): boolean {
+  return releaseKeyOf(files) !== undefined;
+}
+
+function checkSigned(dir: string, files: ServedFiles): void {
   const at = (name: string): string => path.join(dir, name);
-  const report = checkAttestations(
+  checkSignedRelease(
+    dir,
     {
       sums: readIfThere(at(SUMS_FILE)),
       signature: readIfThere(at(SIG_FILE)),
       provenance: readIfThere(at(PROVENANCE_FILE))?.toString('utf8'),
       sbom: readIfThere(at(SBOM_FILE))?.toString('utf8'),
     },
-    loadPublicKey(keyFile),
-  );
-  const [first, ...more] = report.problems;
-  if (first === undefined) return;
-  throw new RefusedError(
-    more.length === 0
-      ? `${dir}: ${first}`
-      : `${dir}: ${report.problems.length} problems with its signature and attestations (${RELEASE_KEY_FILE} is beside the install script)`,
-    { details: more.length === 0 ? [] : report.problems },
+    files,
   );
 }
 

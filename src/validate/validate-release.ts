@@ -5,15 +5,19 @@
  */
 import path from 'node:path';
 import type { ReleaseContext } from '../context/release-context.js';
+import type { Logger } from '../log/logger.js';
 import { InterruptedError, UsageError } from '../errors/index.js';
 import { appendStepSummary } from '../log/ci.js';
 import { redact } from '../log/redact.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { checkArtifacts, describeSource } from './artifacts.js';
+import { checkArtifacts, checkSignedRelease, describeSource, hasReleaseKey } from './artifacts.js';
+import { downloadReleaseFiles } from './release-download.js';
 import type { ValidationReport } from './report.js';
 import { toJunitXml } from './report-junit.js';
 import { toMarkdown } from './report-markdown.js';
-import { formatSummary } from './report-table.js';
+import { formatMatrix, formatSummary } from './report-table.js';
+import { openEventFile } from './events.js';
+import { targetSlots } from './target-slots.js';
 import { resolveSource, type SourceOptions } from './source.js';
 import { lintError, lintGuide, formatLint, type LintReport } from './lint.js';
 import type { LintTargets } from './lint-rules.js';
@@ -41,12 +45,19 @@ export interface ValidationOptions extends SourceOptions, StepSelection {
   /** Boot VMs from scratch instead of restoring their image's saved machine state (--cold-boot). */
   coldBoot: boolean;
   junit?: string;
-  concurrency: number;
+  /** The JSON report, also written to this file (--report). */
+  report?: string;
+  /** Targets at once; undefined: as many VMs as this machine holds (target-slots.ts), every host. */
+  concurrency?: number;
   stepTimeoutSec: number;
   timeoutScale?: number;
   sshTimeoutSec: number;
   showOutputOf?: string;
   session: 'shared' | 'isolated';
+  logDir?: string;
+  /** The NDJSON event stream's file. */
+  events?: string;
+  failFast: boolean;
 }
 
 /** What the command line may say; everything else comes from krel.json or a default, here and only here. */
@@ -62,11 +73,15 @@ export interface ValidationRequest extends SourceOptions, StepSelection {
   keep?: boolean;
   coldBoot?: boolean;
   junit?: string;
+  report?: string;
   concurrency?: number;
   stepTimeout?: number;
   timeoutScale?: number;
   sshTimeout?: number;
   showOutput?: string;
+  logDir?: string;
+  events?: string;
+  failFast?: boolean;
 }
 
 export function validationOptions(ctx: ReleaseContext, r: ValidationRequest): ValidationOptions {
@@ -81,7 +96,7 @@ export function validationOptions(ctx: ReleaseContext, r: ValidationRequest): Va
     vmNetwork: r.vmNetwork ?? false,
     keep: r.keep ?? false,
     coldBoot: r.coldBoot ?? false,
-    concurrency: r.concurrency ?? VALIDATE_DEFAULTS.concurrency,
+    failFast: r.failFast ?? false,
     stepTimeoutSec: r.stepTimeout ?? ctx.config.validate.stepTimeoutSec,
     sshTimeoutSec: r.sshTimeout ?? VALIDATE_DEFAULTS.sshTimeoutSec,
     session: ctx.config.validate.session,
@@ -92,6 +107,10 @@ export function validationOptions(ctx: ReleaseContext, r: ValidationRequest): Va
     ...(r.knownHostKey !== undefined ? { knownHostKey: r.knownHostKey } : {}),
     ...(r.knownHosts !== undefined ? { knownHostsFile: abs(r.knownHosts) } : {}),
     ...(r.junit !== undefined ? { junit: abs(r.junit) } : {}),
+    ...(r.report !== undefined ? { report: abs(r.report) } : {}),
+    ...(r.logDir !== undefined ? { logDir: abs(r.logDir) } : {}),
+    ...(r.events !== undefined ? { events: abs(r.events) } : {}),
+    ...(r.concurrency !== undefined ? { concurrency: r.concurrency } : {}),
     ...(r.timeoutScale !== undefined ? { timeoutScale: r.timeoutScale } : {}),
     ...(r.showOutput !== undefined ? { showOutputOf: r.showOutput } : {}),
     ...(r.dist !== undefined ? { dist: r.dist } : {}),
@@ -201,27 +220,65 @@ export async function applyValidation(ctx: ReleaseContext, v: PlannedValidation)
   ctx.logger.info(
     `validating ${plan.doc} (${v.steps.length} steps) on ${plan.targets.join(', ')}: ${describeSource(plan.source)}`,
   );
-  const report = await applyValidate({
-    plan,
-    steps: v.steps,
-    targets: v.targets,
-    logger: ctx.logger,
-    defaultTimeoutSec: o.stepTimeoutSec,
-    concurrency: o.concurrency,
-    sshTimeoutMs: o.sshTimeoutSec * 1000,
-    network: o.vmNetwork,
-    keep: o.keep,
-    signal: ctx.signal,
-    ...(o.timeoutScale !== undefined ? { timeoutScale: o.timeoutScale } : {}),
-    ...(o.showOutputOf !== undefined ? { showOutputOf: o.showOutputOf } : {}),
-  });
-  for (const line of formatSummary(report)) ctx.logger.info(line);
+  const src = plan.source;
+  if (src.kind === 'url' && hasReleaseKey({ installScript: plan.installScript })) {
+    // A release on GitHub is checked here, like a local one in the plan, before any target installs it.
+    const files = await downloadReleaseFiles(src.baseUrl, src.tag, ctx.signal);
+    if (files.sums === undefined) {
+      throw new UsageError(
+        `release ${src.tag} has no SHA256SUMS at ${src.baseUrl}/${src.tag}/: publish it first`,
+      );
+    }
+    checkSignedRelease(`release ${src.tag} at ${src.baseUrl}`, files, { installScript: plan.installScript });
+    ctx.logger.info(`release ${src.tag}: signature and attestations verified before installing`);
+  }
+  const count = (kind: 'vm' | 'host'): number => v.targets.filter((t) => t.kind === kind).length;
+  const slots = targetSlots({ vms: count('vm'), hosts: count('host') }, o.concurrency);
+  if (v.targets.length > 1) ctx.logger.info(`targets at once: ${slots.reason}`);
+  const events = o.events !== undefined ? openEventFile(o.events) : undefined;
+  let report: ValidationReport;
+  try {
+    report = await applyValidate({
+      plan,
+      steps: v.steps,
+      targets: v.targets,
+      logger: ctx.logger,
+      defaultTimeoutSec: o.stepTimeoutSec,
+      slots,
+      sshTimeoutMs: o.sshTimeoutSec * 1000,
+      network: o.vmNetwork,
+      keep: o.keep,
+      failFast: o.failFast,
+      signal: ctx.signal,
+      ...(o.timeoutScale !== undefined ? { timeoutScale: o.timeoutScale } : {}),
+      ...(o.showOutputOf !== undefined ? { showOutputOf: o.showOutputOf } : {}),
+      ...(o.logDir !== undefined ? { logDir: o.logDir } : {}),
+      ...(events !== undefined ? { events: events.emit } : {}),
+    });
+  } finally {
+    events?.close();
+  }
+  await writeReports(ctx.logger, ctx.env, report, o);
+  return report;
+}
+
+/** The summary on stderr, and the report files asked for (--junit, --report, the CI step summary). */
+export async function writeReports(
+  logger: Logger,
+  env: Readonly<Record<string, string | undefined>>,
+  report: ValidationReport,
+  o: { junit?: string; report?: string },
+): Promise<void> {
+  for (const line of [...formatSummary(report), ...formatMatrix(report)]) logger.info(line);
   if (o.junit !== undefined) {
     await writeFileAtomic(o.junit, redact(toJunitXml(report)));
-    ctx.logger.info(`JUnit report: ${o.junit}`);
+    logger.info(`JUnit report: ${o.junit}`);
   }
-  appendStepSummary(redact(toMarkdown(report)), ctx.env);
-  return report;
+  if (o.report !== undefined) {
+    await writeFileAtomic(o.report, redact(`${JSON.stringify(report, null, 2)}\n`));
+    logger.info(`JSON report: ${o.report}`);
+  }
+  appendStepSummary(redact(toMarkdown(report)), env);
 }
 
 /** The error a finished validation ends with (interrupted, or exit 5 for a failed step), if any. */

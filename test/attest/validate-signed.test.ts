@@ -5,7 +5,18 @@
  */
 import { expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { buildResolver } from '../../src/validate/artifacts.js';
@@ -91,6 +102,65 @@ describe('krel validate: a signed release is checked before it is installed', fu
     const r = await plan(unsigned);
     expect(r.code, r.stderr).to.equal(3);
     expect(r.stderr).to.match(/SHA256SUMS\.sig is missing: the release is not signed/);
+  });
+
+  it('a release on GitHub (--release TAG) is checked on this host before any target is contacted', async () => {
+    // A stand-in for github.com's download URLs, on 127.0.0.1, serving the signed release or a tampered copy.
+    let served = dist;
+    const requests: string[] = [];
+    const server = createServer((req, res) => {
+      requests.push(req.url ?? '');
+      const m = /^\/kontainapp\/km\/releases\/download\/v1\.0\.0\/([\w.-]+)$/.exec(req.url ?? '');
+      const file = m !== null ? path.join(served, m[1]!) : undefined;
+      if (file === undefined || !existsSync(file)) {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200).end(readFileSync(file));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const validate = () =>
+      runKrel(
+        [
+          'validate',
+          '--config',
+          config,
+          '--release',
+          'v1.0.0',
+          '--host',
+          'u@127.0.0.1:1',
+          '--identity',
+          path.join(work, 'id'),
+          '--known-host-key',
+          `SHA256:${'A'.repeat(43)}`,
+          '--ssh-timeout',
+          '2',
+        ],
+        { env: { GITHUB_SERVER_URL: `http://127.0.0.1:${port}` } },
+      );
+    try {
+      const good = await validate();
+      expect(good.stderr).to.include('release v1.0.0: signature and attestations verified before installing');
+      expect(requests).to.include('/kontainapp/km/releases/download/v1.0.0/SHA256SUMS.sig');
+      // Nothing listens on port 1: the target is unreachable, which is exit 4, after the check.
+      expect(good.code, good.stderr).to.equal(4);
+
+      const bad = path.join(work, 'bad-url-sig');
+      cpSync(dist, bad, { recursive: true });
+      const sig = readFileSync(path.join(bad, 'SHA256SUMS.sig'));
+      flipByte(sig, 3);
+      writeFileSync(path.join(bad, 'SHA256SUMS.sig'), sig);
+      served = bad;
+      const r = await validate();
+      expect(r.code, r.stderr).to.equal(3);
+      expect(r.stderr).to.match(
+        /krel: release v1\.0\.0 at http:\/\/127\.0\.0\.1:\d+\/kontainapp\/km\/releases\/download: SHA256SUMS\.sig does not verify/,
+      );
+      expect(r.stderr, 'no target was provisioned').to.not.include('provision');
+    } finally {
+      server.close();
+    }
   });
 
   it('the key is served next to the install script; without one, nothing is', () => {

