@@ -34,7 +34,31 @@ export function looksLikeOutput(text: string): boolean {
   return second === '=' || second === ':' || /^[a-z_][\w-]*:$/.test(word);
 }
 
-export function blockKind(lang: string, text: string): BlockKind {
+const SHOWS = String.raw`prints?|printed|outputs?|see|shows?|displays?|results?|looks? like|returns?|responds?|produces?|gets?|answers?|says?`;
+const DOES = String.raw`run|runs|type|execute|enter|install|use|try|call|invoke|compile|build|create|save|write|paste|copy`;
+const INTRO_WORD = new RegExp(String.raw`\b(${SHOWS}|${DOES})\b`, 'gi');
+const SHOWS_WORD = new RegExp(String.raw`^(?:${SHOWS})$`, 'i');
+
+/**
+ * True when the sentence that introduces a block announces output ("It prints something like this:", "You
+ * should see:", "Run it and you get:"): it ends with a colon and, of the words that say what the reader does
+ * (run, type, compile, ...) or sees (prints, output, see, ...), the last one is a seeing one.
+ */
+export function introducesOutput(intro: string | undefined): boolean {
+  if (intro === undefined) return false;
+  const sentence =
+    intro
+      .trim()
+      .split(/(?<=[.!?])\s+/)
+      .pop() ?? '';
+  if (!sentence.endsWith(':')) return false;
+  const words = [...sentence.matchAll(INTRO_WORD)].map((m) => m[1] ?? '');
+  const last = words[words.length - 1];
+  return last !== undefined && SHOWS_WORD.test(last);
+}
+
+/** What a block is; `intro` is the prose right before it (the paragraph that introduces it), if any. */
+export function blockKind(lang: string, text: string, intro?: string): BlockKind {
   const l = lang.toLowerCase();
   if (SESSION.has(l)) {
     // `# ` is a root prompt only where no `$ ` prompt is (beside `$ ` prompts it is a comment).
@@ -47,6 +71,9 @@ export function blockKind(lang: string, text: string): BlockKind {
     if (looksLikeTranscript(text)) return { kind: 'transcript', rootPrompts: false };
     if (looksLikeOutput(text))
       return { kind: 'not-run', why: 'sample output: its first line is not a command' };
+    if (introducesOutput(intro)) {
+      return { kind: 'not-run', why: 'sample output: the text before it announces output' };
+    }
     if (text.trim() === '') return { kind: 'not-run', why: 'an empty block' };
     return { kind: 'script' };
   }

@@ -26,6 +26,8 @@ export interface Step {
   lang: string;
   /** The block as written. */
   text: string;
+  /** The paragraph right before the block, which introduces it ("It prints:"), if any. */
+  intro?: string;
   kind: StepKind;
   /** What runs: the script, a transcript's commands one per line, or a file's content. */
   script: string;
@@ -74,7 +76,7 @@ export function shapeStep(step: Step, how: { run?: boolean; writeTo?: string } =
   if (how.writeTo !== undefined) {
     return { ...shaped, kind: 'file', script: step.text, writeTo: how.writeTo };
   }
-  const k = blockKind(step.lang, step.text);
+  const k = blockKind(step.lang, step.text, step.intro);
   if (k.kind === 'transcript') {
     const commands = parseTranscript(step.text, k.rootPrompts);
     return { ...shaped, kind: 'transcript', commands, script: commands.map((c) => c.command).join('\n') };
@@ -119,7 +121,13 @@ export function parseGuide(markdown: string, file: string): Guide {
 
   function visit(parent: Parent): void {
     let pending: { notes: StepAnnotations; node: Html } | undefined;
+    let intro: string | undefined;
     for (const node of parent.children as Nodes[]) {
+      const introduces = intro;
+      // The paragraph right before a block (annotations between them do not count) introduces it.
+      if (!(node.type === 'html' && isAnnotation(node.value))) {
+        intro = node.type === 'paragraph' ? textOf(node) : undefined;
+      }
       if (node.type === 'html' && isAnnotation(node.value)) {
         pending ??= { notes: { expect: [] }, node };
         parseAnnotation(node.value, at(node), pending.notes);
@@ -144,6 +152,7 @@ export function parseGuide(markdown: string, file: string): Guide {
           script: node.value,
           expect: notes.expect,
           overrides: [],
+          ...(introduces !== undefined ? { intro: introduces } : {}),
         };
         if (notes.skip !== undefined) base.skip = notes.skip;
         if (notes.timeoutSec !== undefined) base.timeoutSec = notes.timeoutSec;

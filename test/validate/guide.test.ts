@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { looksLikeOutput } from '../../src/validate/block-kind.js';
+import { introducesOutput, looksLikeOutput } from '../../src/validate/block-kind.js';
 import { OutputMatcher, outputDiff } from '../../src/validate/expected-output.js';
 import { applyOverrides, unmatchedMessage } from '../../src/validate/overrides.js';
 import { parseSteps } from '../../src/validate/steps.js';
@@ -169,6 +169,38 @@ describe('guides as people write them', () => {
       }
       const [s] = parseSteps(`${fence}sh\nHello World\nsysname = Linux\n${fence}\n`, 'd.md');
       expect(s?.skip).to.equal('sample output: its first line is not a command');
+    });
+  });
+
+  describe('sample output announced by the text before it', () => {
+    it('a colon sentence whose last doing-or-seeing word is a seeing one announces output', () => {
+      for (const yes of [
+        'It prints something like this:',
+        'You should see:',
+        'Run it and you get:',
+        'The result:',
+        '`$dir/$file` will run the result as a regular binary and print out something like this:',
+      ]) {
+        expect(introducesOutput(yes), yes).to.equal(true);
+      }
+      for (const no of [
+        'To print the version, run:',
+        'Run it as a unikernel:',
+        'Compile and run it:',
+        'It prints the version.',
+        'Make a playground directory; the commands below use `$dir`:',
+        'The installer is still where you saved it:',
+      ]) {
+        expect(introducesOutput(no), no).to.equal(false);
+      }
+    });
+
+    it('a shell block of lowercase output after "It prints:" is sample output; the same block after "Run:" runs', () => {
+      const block = ['```bash', 'km 0.9.0 (sample build)', '```'].join('\n');
+      const [shown] = parseSteps(`It prints:\n\n${block}\n`, 'd.md');
+      expect(shown?.skip).to.equal('sample output: the text before it announces output');
+      const [run] = parseSteps(`Run:\n\n${block}\n`, 'd.md');
+      expect(run?.skip).to.equal(undefined);
     });
   });
 

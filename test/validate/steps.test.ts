@@ -102,16 +102,18 @@ describe('steps from Markdown', () => {
     expect(() => parseSteps('# T\n<!-- krel: skip -->\n', 'doc.md')).to.throw(/doc\.md:2/);
   });
 
-  it('GettingStarted.md parses into named steps that install, run hello and expect "Hello World"', () => {
+  it('GettingStarted.md reads as a human guide: an install, a transcript of hello, a C file, sample output, variables', () => {
     const file = `${REPO_ROOT}km-releases/GettingStarted.md`;
     const steps = parseSteps(readFileSync(file, 'utf8'), file);
-    expect(steps.length).to.be.at.least(5);
-    expect(steps.map((s) => s.name)).to.include.members(['Download the installer', 'Install']);
-    const hello = steps.find((s) =>
-      s.script.includes('/opt/kontain/bin/km /opt/kontain/tests/hello_test.km Hello World'),
+    expect(steps.map((s) => s.name)).to.include.members(['Install', 'Run your first KM program']);
+    const hello = steps.find(
+      (s) => s.kind === 'transcript' && s.script.includes('hello_test.km Hello World'),
     );
-    expect(hello?.expect).to.deep.equal(['Hello World']);
-    expect(steps.some((s) => s.script.includes('kontain-gcc'))).to.equal(true);
+    expect(hello?.commands?.[0]?.expected).to.deep.equal(['Hello World']);
+    expect(hello?.commands?.some((c) => c.expected.some((l) => l.includes('...')))).to.equal(true);
+    expect(steps.find((s) => s.kind === 'file')?.writeTo).to.equal('hello.c');
+    expect(steps.filter((s) => s.skip?.startsWith('sample output'))).to.have.length(1);
+    expect(steps.some((s) => /^dir=\$\(mktemp -d\)$/m.test(s.script))).to.equal(true);
     expect(steps.some((s) => s.script.includes('-p python'))).to.equal(true);
   });
 });
