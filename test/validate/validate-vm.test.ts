@@ -30,7 +30,15 @@ describe('krel validate --vm (real qemu VM, GettingStarted.md)', function () {
     if (work !== undefined) rmSync(work, { recursive: true, force: true });
   });
 
-  const args = (): string[] => ['validate', '--config', 'examples/kontain/krel.json', '--dist', dist, '--vm'];
+  const args = (): string[] => [
+    'validate',
+    '--config',
+    'examples/kontain/krel.json',
+    '--dist',
+    dist,
+    '--vm',
+    'debian-12',
+  ];
 
   it('runs every GettingStarted step in a fresh VM, exits 0, and leaves no qemu process and no overlay', async () => {
     const runRoot = mkdtempSync(path.join(work, 'run-'));
