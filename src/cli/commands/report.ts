@@ -4,7 +4,12 @@ import { commandIo } from '../context.js';
 import type { MergeFlags } from './report-run.js';
 
 export function reportCommand(): Command {
-  const report = new Command('report').description('work with validation reports');
+  const report = new Command('report').description('work with validation reports').addHelpText(
+    'after',
+    `
+krel report merge FILE... [--junit FILE] [--report FILE] [--json] joins the --report files of one validation run
+made on several machines (a CI matrix: one job per target) into one report; krel report merge --help says more.`,
+  );
   report
     .command('merge')
     .description('merge the JSON reports of one validation run (one per target) into one report')

@@ -50,10 +50,17 @@ export function validateCommand(): Command {
       false,
     )
     .option('--junit <file>', 'write a JUnit XML report (one testsuite per target, one testcase per step)')
+    .option(
+      '--report <file>',
+      'write the JSON report (as --json prints it) to a file, e.g. for krel report merge',
+    )
+    .option('--log-dir <dir>', "write each target's full log (step output included) to <dir>/<target>.log")
+    .option('--events <file>', 'write an NDJSON event stream: target, step, status, time, as it happens')
+    .option('--fail-fast', 'cancel the other targets when one fails (without it, every target finishes)')
     .addOption(
       new Option(
         '--concurrency <n>',
-        `targets validated at once (default: ${VALIDATE_DEFAULTS.concurrency})`,
+        'targets validated at once (default: every host, and as many VMs as cores and free memory allow)',
       ).argParser(positiveInt),
     )
     .addOption(
