@@ -32,6 +32,7 @@ export interface DoctorReport {
 const EXTRA_DIRS = ['/usr/sbin', '/sbin', '/usr/local/sbin'];
 
 function findCommand(command: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (path.isAbsolute(command)) return existsSync(command) ? command : undefined;
   const dirs = [...(env.PATH ?? '').split(path.delimiter).filter((d) => d !== ''), ...EXTRA_DIRS];
   for (const dir of dirs) {
     const file = path.join(dir, command);

@@ -53,10 +53,12 @@ export function seedFiles(o: NoCloudSeedInput): SeedFiles {
       },
     ],
     disable_root: true,
+    // /etc/hosts names the guest, so sudo resolves its own host name without DNS.
+    manage_etc_hosts: true,
     ssh_pwauth: false,
-    // The host key is the one krel made for this run (and pins); cloud-init generates none of its own.
+    // The host key is the one krel made for this run (and pins): the image's own keys are deleted, and with
+    // ssh_keys given cloud-init generates none.
     ssh_deletekeys: true,
-    ssh_genkeytypes: [],
     ssh_keys: { ed25519_private: o.hostKey.privateKey, ed25519_public: o.hostKey.publicKey },
   };
   return {

@@ -3,10 +3,14 @@
  * and why it is needed: one table for install hints (run-command) and for `krel doctor`.
  */
 export interface HostTool {
+  /** A command on PATH, or an absolute path for a file that is no command (firmware). */
   command: string;
   debianPackage: string;
   purpose: string;
 }
+
+/** Debian's UEFI firmware (package ovmf), which boots --vm-image cloud images. */
+export const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
 
 export const VM_HOST_TOOLS: readonly HostTool[] = [
   { command: 'qemu-system-x86_64', debianPackage: 'qemu-system-x86', purpose: 'runs the validation VM' },
@@ -19,6 +23,9 @@ export const VM_HOST_TOOLS: readonly HostTool[] = [
   { command: 'mkfs.ext4', debianPackage: 'e2fsprogs', purpose: 'turns the guest tree into a disk image' },
   { command: 'ssh-keygen', debianPackage: 'openssh-client', purpose: 'makes the per-run SSH keys' },
   { command: 'setpriv', debianPackage: 'util-linux', purpose: 'ties qemu to krel (parent-death signal)' },
+  { command: 'mformat', debianPackage: 'mtools', purpose: 'writes the cloud-init seed of --vm-image' },
+  { command: 'mcopy', debianPackage: 'mtools', purpose: 'copies user-data into the cloud-init seed' },
+  { command: OVMF_CODE, debianPackage: 'ovmf', purpose: 'UEFI firmware that boots --vm-image cloud images' },
 ];
 
 /** The Debian package that provides `command` (the command itself when krel does not know it). */

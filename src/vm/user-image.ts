@@ -11,10 +11,11 @@ import { VmError } from './errors.js';
 import type { GuestDisk } from './guest-disk.js';
 import { newInstanceId, writeNoCloudSeed } from './nocloud-seed.js';
 import { runCommand } from './run-command.js';
+import { OVMF_CODE } from './tools.js';
 
 /** UEFI firmware (code, variable store template), in the places Debian/Ubuntu, Fedora and Arch install OVMF. */
 export const OVMF_CANDIDATES: readonly (readonly [string, string])[] = [
-  ['/usr/share/OVMF/OVMF_CODE_4M.fd', '/usr/share/OVMF/OVMF_VARS_4M.fd'],
+  [OVMF_CODE, '/usr/share/OVMF/OVMF_VARS_4M.fd'],
   ['/usr/share/OVMF/OVMF_CODE.fd', '/usr/share/OVMF/OVMF_VARS.fd'],
   ['/usr/share/edk2/ovmf/OVMF_CODE.fd', '/usr/share/edk2/ovmf/OVMF_VARS.fd'],
   ['/usr/share/edk2/x64/OVMF_CODE.4m.fd', '/usr/share/edk2/x64/OVMF_VARS.4m.fd'],

@@ -62,6 +62,18 @@ export function testImage(): Promise<CachedImage> {
   return image;
 }
 
+const others = new Map<string, Promise<CachedImage>>();
+
+/** The image of any guest recipe (debian-11, debian-13, ...), built at most once per process. */
+export function testImageOf(name: string): Promise<CachedImage> {
+  if (name === 'debian-12') return testImage();
+  ensureCommands(VM_TOOLS);
+  const built =
+    others.get(name) ?? prepareImage({ image: name, logger: recordingLogger(`[${name}] `).logger });
+  others.set(name, built);
+  return built;
+}
+
 let snapshot: Promise<SavedState> | undefined;
 
 /** The test image's saved machine state (TCG, the provider's defaults), saved at most once per process. */

@@ -15,8 +15,8 @@ import { ensureCommands } from '../support/tools.js';
 interface CloudConfig {
   users: { name: string; sudo: string; lock_passwd: boolean; ssh_authorized_keys: string[] }[];
   ssh_pwauth: boolean;
+  manage_etc_hosts: boolean;
   ssh_deletekeys: boolean;
-  ssh_genkeytypes: string[];
   ssh_keys: { ed25519_private: string; ed25519_public: string };
 }
 
@@ -73,9 +73,13 @@ describe('vm/nocloud-seed', function () {
     expect(config.users[0]!.sudo).to.equal('ALL=(ALL) NOPASSWD:ALL');
     expect(config.users[0]!.lock_passwd).to.equal(true);
     expect(config.ssh_pwauth).to.equal(false);
+    expect(config.manage_etc_hosts).to.equal(true);
     expect(config.ssh_keys.ed25519_private).to.equal(host.privateKey.toString('utf8'));
     expect(config.ssh_keys.ed25519_public).to.equal(host.publicKey);
-    expect(config.ssh_genkeytypes, 'no host key but the pinned one').to.deep.equal([]);
+    expect(Object.keys(config.ssh_keys), 'no host key but the pinned one').to.deep.equal([
+      'ed25519_private',
+      'ed25519_public',
+    ]);
     expect(config.ssh_deletekeys).to.equal(true);
 
     const meta = yaml(read(seed, 'meta-data')) as Record<string, string>;
