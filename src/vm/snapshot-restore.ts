@@ -7,7 +7,7 @@
  * and returns undefined: the caller cold boots.
  */
 import { errorMessage, InterruptedError } from '../errors/index.js';
-import type { Logger } from '../log/logger.js';
+import { formatDuration, type Logger } from '../log/logger.js';
 import { shellQuote } from '../ssh/index.js';
 import { type AcceleratorCandidate, KVM, rememberedKvmVerdict } from './accelerator.js';
 import { VmError } from './errors.js';
@@ -92,6 +92,7 @@ export async function restoreSaved(r: RestoreRequest, state: BootState): Promise
   try {
     const started = Date.now();
     const booted = await resume(r, saved, candidate, state);
+    logger.debug(`sshd answered ${formatDuration(Date.now() - started)} after qemu started`);
     await refreshGuest(
       {
         host: '127.0.0.1',
@@ -150,6 +151,7 @@ async function resume(
   const qemu = startQemu(args, { detached: r.detached, qemuStderr: files.qemuStderr, logger }, state);
   const qmp = await QmpClient.connect(files.qmpSocket, 10_000, signal);
   state.qmp = qmp;
+  logger.debug(`QMP answered ${formatDuration(Date.now() - startedAt)} after qemu started`);
   await qmp.execute('migrate-incoming', { uri: `exec:cat ${shellQuote(saved.state)}` });
   let status = '';
   const loaded = await waitUntil(
@@ -166,6 +168,7 @@ async function resume(
   if (loaded === 'exited')
     throw new StateRejected(`qemu could not load it: ${qemu.stderrTail().at(-1) ?? qemu.describeExit()}`);
   if (loaded === 'timeout') throw new VmError('loading the saved state took too long');
+  logger.debug(`saved state loaded ${formatDuration(Date.now() - startedAt)} after qemu started`);
   if (status !== 'running') await qmp.execute('cont');
   const port = await waitForSshd({
     qemu,

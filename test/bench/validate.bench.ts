@@ -146,7 +146,7 @@ async function forwardBench(work: string): Promise<BenchResult[]> {
 /** `krel validate --vm` once with --cold-boot and once restoring the image's saved state, in this run. */
 async function vmBench(dist: string): Promise<BenchResult[]> {
   await testSnapshot();
-  const args = ['validate', '--config', 'examples/kontain/krel.json', '--dist', dist, '--vm'];
+  const args = ['validate', '--config', 'examples/kontain/krel.json', '--dist', dist, '--vm', 'debian-12'];
   const marks = { first: /step 1\]/ };
   const measure = async (extra: string[]): Promise<{ first: number; total: number; accel: string }> => {
     const started = Date.now();
