@@ -28,6 +28,7 @@ import {
   pathGone,
   processesMentioning,
   recordingLogger,
+  startHostHttpServer,
   testImage,
   testSnapshot,
   waitGone,
@@ -110,7 +111,7 @@ describe('vm/snapshot: restored VMs (real VMs)', function () {
     saved = await testSnapshot();
   });
 
-  it('two restored VMs in a row each start from the same clean state, with the host clock, this run key, the pinned host key and their own random numbers; nothing is left behind', async function () {
+  it('two restored VMs in a row each start from the same clean state, with the host clock, this run key, the pinned host key, a restricted network and their own random numbers; nothing is left behind', async function () {
     const disk = sha256(saved.disk);
     const runs: { target: QemuTarget; random: string; log: string[] }[] = [];
     let previous: QemuTarget | undefined;
@@ -143,6 +144,17 @@ describe('vm/snapshot: restored VMs (real VMs)', function () {
             () => (refused = true),
           );
           expect(refused, 'the previous run key was accepted').to.equal(true);
+        }
+        // The network is restricted as on a cold boot (the restored command line says so, not the saved state).
+        if (previous === undefined) {
+          const server = await startHostHttpServer();
+          try {
+            const c = await guest(target, `curl -sS -m 10 http://10.0.2.2:${server.port}/ 2>&1; echo rc=$?`);
+            expect(c.out).to.not.include('krel-host-ok');
+            expect(c.out).to.match(/rc=[1-9]/);
+          } finally {
+            await server.close();
+          }
         }
         runs.push({ target, random, log: log.lines });
         previous = target;
