@@ -82,9 +82,9 @@ export async function writeNoCloudSeed(
     await handle.close();
   }
   await runCommand('mformat', ['-i', file, '-v', SEED_LABEL, '::'], opts);
-  for (const [name, text] of Object.entries(files)) {
+  for (const name of ['meta-data', 'user-data'] as const) {
     const scratch = path.join(path.dirname(file), `.seed-${name}`);
-    await writeFile(scratch, text, { mode: 0o600 });
+    await writeFile(scratch, files[name], { mode: 0o600 });
     try {
       await runCommand('mcopy', ['-i', file, scratch, `::${name}`], opts);
     } finally {

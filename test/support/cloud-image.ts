@@ -85,7 +85,14 @@ async function buildCloudImage(log: (line: string) => void): Promise<string> {
     await writeFile(script, `${table}\n`);
     await run('sh', ['-c', 'sfdisk --no-reread --no-tell-kernel "$1" <"$2"', 'sfdisk', raw, script]);
     await run('dd', [`if=${esp}`, `of=${raw}`, 'bs=1M', 'seek=1', 'conv=notrunc,sparse', 'status=none']);
-    await run('dd', [`if=${root}`, `of=${raw}`, 'bs=1M', `seek=${1 + ESP_MIB}`, 'conv=notrunc,sparse', 'status=none']);
+    await run('dd', [
+      `if=${root}`,
+      `of=${raw}`,
+      'bs=1M',
+      `seek=${1 + ESP_MIB}`,
+      'conv=notrunc,sparse',
+      'status=none',
+    ]);
 
     const out = path.join(work, 'image');
     await mkdir(out);
