@@ -52,6 +52,7 @@ export async function buildTargets(opts: TargetOptions): Promise<TargetSpec[]> {
   for (const image of expandImageList(opts.vm ?? [])) {
     targets.push({
       name: image,
+      kind: 'vm',
       provider: createQemuProvider({
         image,
         coldBoot: opts.coldBoot ?? false,
@@ -71,7 +72,7 @@ export async function buildTargets(opts: TargetOptions): Promise<TargetSpec[]> {
   for (const host of opts.hosts ?? []) {
     const endpoint = await hostEndpoint(host, opts.identity, opts.hostKeys);
     const name = describeEndpoint(endpoint);
-    targets.push({ name, provider: createSshHostProvider({ name, endpoint }) });
+    targets.push({ name, kind: 'host', provider: createSshHostProvider({ name, endpoint }) });
   }
   if (targets.length === 0) {
     throw new UsageError(
