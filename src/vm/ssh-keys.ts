@@ -2,7 +2,7 @@
  * Per-run SSH keys made with ssh-keygen: the client key krel logs in with, and the guest's host key (injected
  * through fw_cfg, so its fingerprint is known before boot and pinned).
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fingerprintOf, knownHostName } from '../ssh/index.js';
 import { VmError } from './errors.js';
@@ -29,6 +29,9 @@ export const GUEST_USER = 'krel';
 
 export async function createKeyPair(dir: string, name: string, comment: string): Promise<KeyPair> {
   const privateKeyFile = path.join(dir, name);
+  // A new pair each time: ssh-keygen refuses (exit 1) to replace the files a failed restore left in the run's
+  // own directory before it cold boots.
+  await Promise.all([rm(privateKeyFile, { force: true }), rm(`${privateKeyFile}.pub`, { force: true })]);
   await runCommand('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', privateKeyFile]);
   const publicKeyFile = `${privateKeyFile}.pub`;
   const publicKey = (await readFile(publicKeyFile, 'utf8')).trim();
