@@ -3,7 +3,7 @@
  * process. Directories left by a krel that was killed hard (owner and qemu both dead) are removed on the next run.
  */
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 const RUN_DIR_PREFIX = 'krel-vm-';
@@ -35,7 +35,9 @@ function runFiles(dir: string): RunFiles {
 export async function createRunDir(root: string): Promise<RunFiles> {
   const dir = await mkdtemp(path.join(root, RUN_DIR_PREFIX));
   const files = runFiles(dir);
-  await writeFile(files.ownerFile, `${process.pid}\n`);
+  // Written whole, then renamed: a concurrent sweep never reads a half-written owner.
+  await writeFile(`${files.ownerFile}.tmp`, `${process.pid}\n`);
+  await rename(`${files.ownerFile}.tmp`, files.ownerFile);
   return files;
 }
 
@@ -72,14 +74,14 @@ export function removeStaleRunDirs(root: string): string[] {
   }
   for (const entry of entries) {
     const f = runFiles(path.join(root, entry));
-    let owned: boolean;
+    let owner: string;
     try {
-      readFileSync(f.ownerFile);
-      owned = true;
+      owner = readFileSync(f.ownerFile, 'utf8');
     } catch {
-      owned = false; // not ours (or still being created): leave it
+      continue; // not ours (or still being created): leave it
     }
-    if (!owned || alive(f.ownerFile) || alive(f.pidFile)) continue;
+    // An owner file without a pid is one being written (another target of this run, right now): leave it.
+    if (!/^\d+\n$/.test(owner) || alive(f.ownerFile) || alive(f.pidFile)) continue;
     rmSync(f.dir, { recursive: true, force: true });
     removed.push(f.dir);
   }
