@@ -80,7 +80,7 @@ export async function makeRelease(
 export function signingLine(plan: MakePlan): string {
   const s = plan.signing;
   if (s === undefined)
-    return `not signed: no signing key (${SIGNING_KEY_SOURCES}); ${SIG_FILE} is not written and ${PROVENANCE_FILE} is unsigned`;
+    return `not signed: no signing key (${SIGNING_KEY_SOURCES}); neither ${SIG_FILE} nor ${PROVENANCE_FILE} is written`;
   return `signing ${SUMS_FILE} and ${PROVENANCE_FILE} with the ${s.algorithm} key ${s.keyId.slice(0, 16)} (${s.from}: ${s.keyFile})`;
 }
 

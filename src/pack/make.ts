@@ -52,7 +52,7 @@ export interface PlanMakeOptions {
   /** The release tag (default: krel.json release.defaultTag) and repository (default: krel.json repo). */
   tag?: string;
   repo?: string;
-  /** The key that signs SHA256SUMS and the provenance (planSigning); none: they are not signed. */
+  /** The key that signs SHA256SUMS and the provenance (planSigning); none: no signature and no provenance. */
   signing?: PlannedSigning;
 }
 
@@ -115,7 +115,9 @@ export async function planMake(config: KrelConfig, opts: PlanMakeOptions): Promi
       ...raw.assets.map((a) => ({ kind: 'copy-asset' as const, name: a.name })),
       { kind: 'write-sbom' },
       { kind: 'write-manifest' },
-      { kind: 'write-provenance', signed: opts.signing !== undefined },
+      // The provenance records when the build ran, so it is written for signed releases only: an unsigned one
+      // would prove nothing, and leaving it out keeps an unsigned release byte-reproducible.
+      ...(opts.signing !== undefined ? [{ kind: 'write-provenance' as const }] : []),
       { kind: 'write-checksums' },
       ...(opts.signing !== undefined
         ? [{ kind: 'sign-checksums' as const, algorithm: opts.signing.algorithm, keyId: opts.signing.keyId }]
@@ -259,7 +261,7 @@ export async function applyMake(plan: MakePlan, opts: ApplyMakeOptions): Promise
             startedOn,
             finishedOn: new Date(),
           });
-          await writeOwn(PROVENANCE_FILE, provenanceLine(statement, a.signed ? signingKey() : undefined));
+          await writeOwn(PROVENANCE_FILE, provenanceLine(statement, signingKey()));
           break;
         }
         case 'write-checksums':

@@ -41,7 +41,8 @@ export type MakeAction =
   | { kind: 'copy-asset'; name: string }
   | { kind: 'write-sbom' }
   | { kind: 'write-manifest' }
-  | { kind: 'write-provenance'; signed: boolean }
+  /** Only with a signing key: it records when the build ran, and only a signature makes it proof. */
+  | { kind: 'write-provenance' }
   | { kind: 'write-checksums' }
   | { kind: 'sign-checksums'; algorithm: SigningAlgorithm; keyId: string }
   | { kind: 'replace-output'; out: string };
@@ -68,7 +69,7 @@ export interface MakePlan {
   release: { tag: string; repo?: string; builder: Builder };
   /** krel.json by path and sha256 (recorded in the provenance). */
   config: { file: string; sha256: string };
-  /** The signing key; absent: SHA256SUMS and the provenance are not signed. */
+  /** The signing key; absent: SHA256SUMS is not signed and no provenance is written. */
   signing?: PlannedSigning;
   /** Inputs that do not exist yet, one line each with the JSON path of the entry naming them. */
   missing: string[];

@@ -24,9 +24,10 @@ Inputs are read from krel.json "source" (or --from). When inputs are missing and
 that command runs first (in the source directory); otherwise every missing input is listed and nothing is
 written. Archives are byte-reproducible: entries sorted, owner 0/0, modes 0755/0644 (or the entry's "mode"),
 mtime from SOURCE_DATE_EPOCH, else the HEAD commit time, else 1980-01-01.
-Beside them: sbom.cdx.json (CycloneDX), provenance.intoto.jsonl (SLSA provenance v1 in a DSSE envelope) and,
-with a signing key, SHA256SUMS.sig (the raw signature of SHA256SUMS, which lists everything else). Without a
-key nothing is signed (said once). The key is never printed or written anywhere.
+Beside them: sbom.cdx.json (CycloneDX) and, with a signing key, provenance.intoto.jsonl (SLSA provenance v1 in
+a signed DSSE envelope) and SHA256SUMS.sig (the raw signature of SHA256SUMS, which lists everything else).
+Without a key nothing is signed and no provenance is written (said once), and the output is byte-reproducible.
+The key is never printed or written anywhere.
 --dry-run prints the plan; --json prints the release manifest (or the plan) on stdout.
 
 Exit codes: 0 made (or planned); 2 bad krel.json, missing inputs, a signing key krel cannot use, or a path krel
