@@ -1,6 +1,7 @@
 /**
  * Signed and attested releases end to end, through the real CLI and checked by real peers: `krel make` of the
- * example with an openssl-made key writes SHA256SUMS.sig, provenance.intoto.jsonl and sbom.cdx.json; openssl
+ * example with an openssl-made key writes SHA256SUMS.sig, provenance.intoto.jsonl and sbom.cdx.json (without a
+ * key only the SBOM: the provenance is written for signed releases only); openssl
  * verifies the signature and the DSSE envelope (PAE recomputed here); the CycloneDX library's validator
  * checks the SBOM against the spec's JSON schema; publishing uploads all of it; no private key material
  * appears anywhere.
@@ -259,16 +260,21 @@ describe('signed and attested releases (krel make, openssl, CycloneDX schema)', 
     ).to.deep.include(Object.fromEntries(files.map((f) => [f.path, f.sha256])));
   });
 
-  it('no key configured: no signature, said once in the log; everything else is made and verifies', async () => {
+  it('no key configured: no signature and no provenance, said once in the log; the SBOM and the rest are made and verify', async () => {
     const dist = path.join(work, 'unsigned');
     const r = await runKrel(['make', '--config', CONFIG, '--out', dist, '--verify']);
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stderr.match(/not signed/g)).to.have.length(1);
     expect(r.stderr).to.match(
-      /not signed: no signing key \(--signing-key, KREL_SIGNING_KEY or krel\.json sign\.key\)/,
+      /not signed: no signing key \(--signing-key, KREL_SIGNING_KEY or krel\.json sign\.key\); neither SHA256SUMS\.sig nor provenance\.intoto\.jsonl is written/,
     );
-    expect(readdirSync(dist)).to.not.include('SHA256SUMS.sig');
-    expect(readdirSync(dist)).to.include.members(['provenance.intoto.jsonl', 'sbom.cdx.json']);
+    expect(readdirSync(dist)).to.include('sbom.cdx.json');
+    expect(readdirSync(dist)).to.not.include.members(['SHA256SUMS.sig', 'provenance.intoto.jsonl']);
+    expect(readFileSync(path.join(dist, 'SHA256SUMS'), 'utf8')).to.not.include('provenance');
+    const manifest = JSON.parse(readFileSync(path.join(dist, 'release-manifest.json'), 'utf8')) as {
+      attestations: unknown;
+    };
+    expect(manifest.attestations).to.deep.equal({ sbom: 'sbom.cdx.json' });
     // Asked for a signature, verify refuses the unsigned release.
     const v = await runKrel(['verify', dist, '--key', keys.ed25519.pub]);
     expect(v.code).to.equal(3);

@@ -11,8 +11,29 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
-import { makeTree, SAMPLE, SAMPLE_ARCHIVES, sh, writeConfig, type Fixture } from '../pack/fixture.js';
+import {
+  changedFiles,
+  expectSameFiles,
+  makeTree,
+  SAMPLE,
+  SAMPLE_ARCHIVES,
+  sh,
+  writeConfig,
+  type Fixture,
+} from '../pack/fixture.js';
 import { baseEnv, KREL_BIN, REPO_ROOT, runKrel, type RunResult } from '../support/cli.js';
+import { makeKey } from '../support/signing-keys.js';
+
+/** Every file of an unsigned make of the sample, sorted: no provenance, no signature. */
+const UNSIGNED_OUTPUT = [
+  '.krel-output',
+  'SHA256SUMS',
+  'kontain-node.tar.gz',
+  'kontain-python.tar.gz',
+  'kontain.tar.gz',
+  'release-manifest.json',
+  'sbom.cdx.json',
+];
 
 /** The rule for bad input: the documented exit code and one line on stderr, no stack, no internal error. */
 function expectOneLine(r: RunResult, code: number, text: RegExp): void {
@@ -60,17 +81,8 @@ describe('krel make / krel verify (CLI)', () => {
       'kontain-python.tar.gz',
       'kontain-node.tar.gz',
     ]);
-    expect(readdirSync(path.join(fx.root, 'dist')).sort()).to.deep.equal([
-      '.krel-output',
-      'SHA256SUMS',
-      'kontain-node.tar.gz',
-      'kontain-python.tar.gz',
-      'kontain.tar.gz',
-      'provenance.intoto.jsonl',
-      'release-manifest.json',
-      'sbom.cdx.json',
-    ]);
-    expect(r.stderr).to.match(/verified 6 files/);
+    expect(readdirSync(path.join(fx.root, 'dist')).sort()).to.deep.equal(UNSIGNED_OUTPUT);
+    expect(r.stderr).to.match(/verified 5 files/);
   });
 
   it('two missing inputs fail with exit 2, both named, and no dist/ is left behind', async () => {
@@ -170,16 +182,32 @@ describe('krel make / krel verify (CLI)', () => {
     expect(readdirSync(fx.root).sort()).to.deep.equal(['build', 'krel.json']);
   });
 
-  it('the same inputs made twice by the CLI give the same sha256 for every file but the provenance (it records when it ran)', async () => {
-    writeConfig(fx, SAMPLE_ARCHIVES);
-    await krel(['make', '--out', 'a'], { SOURCE_DATE_EPOCH: '1234567890' });
-    await krel(['make', '--out', 'b'], { SOURCE_DATE_EPOCH: '1234567890' });
-    const sums = (d: string) =>
-      readFileSync(path.join(fx.root, d, 'SHA256SUMS'), 'utf8')
-        .split('\n')
-        .filter((l) => !l.endsWith('  provenance.intoto.jsonl'));
-    expect(sums('b')).to.deep.equal(sums('a'));
-    expect(sums('a')).to.have.length(6); // 3 archives, the manifest, the SBOM, and the final newline
+  describe('reproducible: the same inputs made twice by the CLI', () => {
+    const at = (d: string): string => path.join(fx.root, d);
+    const makeTwice = async (args: string[] = []): Promise<void> => {
+      writeConfig(fx, SAMPLE_ARCHIVES);
+      for (const out of ['a', 'b']) {
+        const r = await krel(['make', '--out', out, ...args], { SOURCE_DATE_EPOCH: '1234567890' });
+        expect(r.code, r.stderr).to.equal(0);
+      }
+    };
+
+    it('unsigned: every file is byte-identical (sha256 of each, and GNU sha256sum --check of one against the other)', async () => {
+      await makeTwice();
+      expect(expectSameFiles(at('a'), at('b'))).to.deep.equal(UNSIGNED_OUTPUT);
+    });
+
+    it('signed twice with the same Ed25519 key: only the provenance (its times), SHA256SUMS and SHA256SUMS.sig differ', async () => {
+      const key = makeKey(fx.root, 'ed25519');
+      await makeTwice(['--signing-key', key.file]);
+      expect(readdirSync(at('a'))).to.include.members(['provenance.intoto.jsonl', 'SHA256SUMS.sig']);
+      expect(changedFiles(at('a'), at('b'))).to.deep.equal([
+        'SHA256SUMS',
+        'SHA256SUMS.sig',
+        'provenance.intoto.jsonl',
+      ]);
+      for (const d of ['a', 'b']) expect((await krel(['verify', d, '--key', key.pub])).code).to.equal(0);
+    });
   });
 
   describe('an existing --out is replaced only when krel provably made it', () => {

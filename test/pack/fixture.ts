@@ -1,6 +1,16 @@
 /** Temporary source trees and configs for packager tests. */
+import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildConfig } from '../../src/config/load.js';
@@ -74,4 +84,43 @@ export const SAMPLE_ARCHIVES: RawArchives = [
 export function provenanceOf(dir: string): Statement {
   const envelope = JSON.parse(readFileSync(path.join(dir, PROVENANCE_FILE), 'utf8')) as DsseEnvelope;
   return JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as Statement;
+}
+
+/** The sha256 of every file of `dir` (dot files too), by name. */
+export function sha256Of(dir: string): Record<string, string> {
+  return Object.fromEntries(
+    readdirSync(dir)
+      .sort()
+      .map((n) => [
+        n,
+        createHash('sha256')
+          .update(readFileSync(path.join(dir, n)))
+          .digest('hex'),
+      ]),
+  );
+}
+
+/** The names of the files that differ between two directories, or that only one of them holds, sorted. */
+export function changedFiles(a: string, b: string): string[] {
+  const [x, y] = [sha256Of(a), sha256Of(b)];
+  return [...new Set([...Object.keys(x), ...Object.keys(y)])].filter((n) => x[n] !== y[n]).sort();
+}
+
+/**
+ * Assert that `b` holds exactly the files of `a` (dot files too), byte for byte: by the sha256 of each, and by GNU
+ * sha256sum's own check (every file of `a` listed by `sha256sum` there, checked in `b` by `sha256sum --check
+ * --strict`, which fails on any mismatch or missing file). Returns the files' names.
+ */
+export function expectSameFiles(a: string, b: string): string[] {
+  const files = sha256Of(a);
+  expect(sha256Of(b)).to.deep.equal(files);
+  const names = Object.keys(files);
+  const listing = execFileSync('sha256sum', ['--', ...names], { cwd: a, encoding: 'utf8' });
+  const check = execFileSync('sha256sum', ['--check', '--strict', '-'], {
+    cwd: b,
+    input: listing,
+    encoding: 'utf8',
+  });
+  expect(check).to.equal(names.map((n) => `${n}: OK\n`).join(''));
+  return names;
 }

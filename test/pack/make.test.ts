@@ -1,9 +1,11 @@
 import { expect } from 'chai';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync, utimesSync, chmodSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
 import { RefusedError } from '../../src/errors/index.js';
 import { applyMake, planMake } from '../../src/pack/make.js';
+import { planSigning } from '../../src/pack/signing.js';
 import { sha256File } from '../../src/checksums/index.js';
 import { FIXED_EPOCH } from '../../src/pack/source-date.js';
 import {
@@ -11,42 +13,43 @@ import {
   OUTPUT_MARKER,
   PROVENANCE_FILE,
   SBOM_FILE,
+  SIG_FILE,
   SUMS_FILE,
   type MakeAction,
+  type PlannedSigning,
   type ReleaseManifest,
 } from '../../src/pack/types.js';
-import { makeTree, provenanceOf, SAMPLE, SAMPLE_ARCHIVES, sh, writeConfig, type Fixture } from './fixture.js';
+import { makeKey } from '../support/signing-keys.js';
+import {
+  changedFiles,
+  expectSameFiles,
+  makeTree,
+  provenanceOf,
+  SAMPLE,
+  SAMPLE_ARCHIVES,
+  sha256Of,
+  sh,
+  writeConfig,
+  type Fixture,
+} from './fixture.js';
 
 const ENV = { SOURCE_DATE_EPOCH: '1700000000' };
 
-async function make(fx: Fixture, out: string, env: NodeJS.ProcessEnv = ENV): Promise<ReleaseManifest> {
+async function make(
+  fx: Fixture,
+  out: string,
+  env: NodeJS.ProcessEnv = ENV,
+  signing?: PlannedSigning,
+): Promise<ReleaseManifest> {
   const config = writeConfig(fx, SAMPLE_ARCHIVES);
-  const plan = await planMake(config, { env, out });
+  const plan = await planMake(config, { env, out, ...(signing !== undefined ? { signing } : {}) });
   return applyMake(plan, { toolVersion: '9.9.9' });
 }
 
-function bytesOf(dir: string): Record<string, string> {
-  return Object.fromEntries(
-    readdirSync(dir).map((n) => [n, readFileSync(path.join(dir, n)).toString('hex')]),
-  );
-}
-
-/**
- * What two makes of the same inputs must share: every file byte for byte, except the provenance, which records
- * when the build ran (its statement with the times left out, and SHA256SUMS but the provenance's line, instead).
- */
-function reproducibleOf(dir: string): Record<string, unknown> {
-  const all: Record<string, unknown> = bytesOf(dir);
-  const sums = readFileSync(path.join(dir, SUMS_FILE), 'utf8');
-  all[SUMS_FILE] = sums.split('\n').filter((l) => !l.endsWith(`  ${PROVENANCE_FILE}`));
-  const statement = provenanceOf(dir);
-  const metadata = (statement.predicate as { runDetails: { metadata: Record<string, unknown> } }).runDetails
-    .metadata;
-  expect(Date.parse(String(metadata.finishedOn))).to.be.at.least(Date.parse(String(metadata.startedOn)));
-  delete metadata.startedOn;
-  delete metadata.finishedOn;
-  all[PROVENANCE_FILE] = statement;
-  return all;
+/** An Ed25519 key made by openssl in the fixture, as make plans it. */
+function ed25519Signing(fx: Fixture): PlannedSigning {
+  const key = makeKey(fx.root, 'ed25519');
+  return planSigning({ sign: {} }, {}, fx.root, key.file)!;
 }
 
 describe('pack/make', () => {
@@ -54,14 +57,14 @@ describe('pack/make', () => {
   beforeEach(() => (fx = makeTree(SAMPLE)));
   afterEach(() => fx.cleanup());
 
-  it("making twice gives byte-identical archives, whatever the files' mtimes and permissions", async () => {
+  it("an unsigned make twice is byte-identical in every file (SHA256SUMS, manifest and SBOM too), whatever the inputs' mtimes and permissions", async () => {
     const a = path.join(fx.root, 'a');
     await make(fx, a);
     utimesSync(path.join(fx.source, 'bin/km'), new Date(), new Date(2001, 1, 1));
     chmodSync(path.join(fx.source, 'runtime/libkm.so'), 0o640);
     const b = path.join(fx.root, 'b');
     await make(fx, b);
-    expect(reproducibleOf(b)).to.deep.equal(reproducibleOf(a));
+    expect(expectSameFiles(a, b)).to.include.members([SUMS_FILE, MANIFEST_FILE, SBOM_FILE, OUTPUT_MARKER]);
   });
 
   it('a different SOURCE_DATE_EPOCH changes the archive bytes', async () => {
@@ -138,9 +141,48 @@ describe('pack/make', () => {
     const out = path.join(fx.root, 'dist');
     await make(fx, out);
     expect(sh('sha256sum -c SHA256SUMS', out)).to.equal(
-      'kontain-node.tar.gz: OK\nkontain-python.tar.gz: OK\nkontain.tar.gz: OK\nprovenance.intoto.jsonl: OK\n' +
+      'kontain-node.tar.gz: OK\nkontain-python.tar.gz: OK\nkontain.tar.gz: OK\n' +
         'release-manifest.json: OK\nsbom.cdx.json: OK\n',
     );
+  });
+
+  it('an unsigned make writes the SBOM but no provenance and no signature, and its manifest lists only the SBOM', async () => {
+    const out = path.join(fx.root, 'dist');
+    const m = await make(fx, out);
+    expect(readdirSync(out)).to.include(SBOM_FILE).and.not.include.members([PROVENANCE_FILE, SIG_FILE]);
+    expect(m.attestations).to.deep.equal({ sbom: SBOM_FILE });
+  });
+
+  it('a signed make (an Ed25519 key made by openssl) writes the provenance, the signature and the SBOM, and its manifest lists all three', async () => {
+    const out = path.join(fx.root, 'dist');
+    const signing = ed25519Signing(fx);
+    const m = await make(fx, out, ENV, signing);
+    expect(readdirSync(out)).to.include.members([PROVENANCE_FILE, SIG_FILE, SBOM_FILE]);
+    expect(m.attestations).to.deep.equal({
+      sbom: SBOM_FILE,
+      provenance: PROVENANCE_FILE,
+      signature: { file: SIG_FILE, algorithm: 'ed25519', keyId: signing.keyId },
+    });
+    expect(sh('sha256sum -c SHA256SUMS', out)).to.include(`${PROVENANCE_FILE}: OK\n`);
+  });
+
+  it('a signed make twice with the same Ed25519 key differs only in the provenance (its times), SHA256SUMS and SHA256SUMS.sig', async () => {
+    const signing = ed25519Signing(fx);
+    const a = path.join(fx.root, 'a');
+    const b = path.join(fx.root, 'b');
+    await make(fx, a, ENV, signing);
+    await sleep(5); // the provenance's times are in milliseconds
+    await make(fx, b, ENV, signing);
+    expect(changedFiles(a, b)).to.deep.equal([SUMS_FILE, SIG_FILE, PROVENANCE_FILE].sort());
+    const [x, y] = [provenanceOf(a), provenanceOf(b)];
+    const times = (s: typeof x): Record<string, unknown> =>
+      (s.predicate as { runDetails: { metadata: Record<string, unknown> } }).runDetails.metadata;
+    expect(times(y).startedOn).to.not.equal(times(x).startedOn);
+    for (const s of [x, y]) {
+      delete times(s).startedOn;
+      delete times(s).finishedOn;
+    }
+    expect(y).to.deep.equal(x);
   });
 
   it('the manifest records tool version, commit, epoch and every archive with its entries', async () => {
@@ -174,29 +216,28 @@ describe('pack/make', () => {
     });
   });
 
-  it('a changed input file changes only the archives that contain it', async () => {
+  it('with SOURCE_DATE_EPOCH fixed, a changed input file changes exactly its archive, the manifest, the SBOM (it lists every file) and SHA256SUMS', async () => {
     const a = path.join(fx.root, 'a');
     const b = path.join(fx.root, 'b');
     await make(fx, a);
     writeFileSync(path.join(fx.source, 'payloads/node/bin/node.km'), 'node 2\n');
     await make(fx, b);
-    const [before, after] = [bytesOf(a), bytesOf(b)];
-    expect(after['kontain.tar.gz']).to.equal(before['kontain.tar.gz']);
-    expect(after['kontain-python.tar.gz']).to.equal(before['kontain-python.tar.gz']);
-    expect(after['kontain-node.tar.gz']).to.not.equal(before['kontain-node.tar.gz']);
+    expect(changedFiles(a, b)).to.deep.equal(
+      ['kontain-node.tar.gz', MANIFEST_FILE, SBOM_FILE, SUMS_FILE].sort(),
+    );
   });
 
   it('a failure while writing leaves the previous output unchanged and no staging directory behind', async () => {
     const out = path.join(fx.root, 'dist');
     await make(fx, out);
-    const before = bytesOf(out);
+    const before = sha256Of(out);
     const plan = await planMake(writeConfig(fx, SAMPLE_ARCHIVES), { env: ENV, out });
     rmSync(path.join(fx.source, 'payloads/node/bin/node.km')); // vanishes between plan and apply
     writeFileSync(path.join(fx.source, 'bin/km'), 'changed');
     let failed: unknown;
     await applyMake(plan, { toolVersion: '9.9.9' }).catch((e: unknown) => (failed = e));
     expect(String(failed)).to.match(/ENOENT|shrank/);
-    expect(bytesOf(out)).to.deep.equal(before);
+    expect(sha256Of(out)).to.deep.equal(before);
     expect(readdirSync(fx.root).filter((n) => n.startsWith('.dist.'))).to.deep.equal([]);
   });
 
@@ -215,12 +256,12 @@ describe('pack/make', () => {
     await make(fx, out);
     rmSync(path.join(out, OUTPUT_MARKER));
     writeFileSync(path.join(out, 'notes.txt'), 'mine');
-    const before = bytesOf(out);
+    const before = sha256Of(out);
     const config = writeConfig(fx, SAMPLE_ARCHIVES);
     const failed = await planMake(config, { env: ENV, out }).catch((e: unknown) => e);
     expect(failed).to.be.instanceOf(RefusedError);
     expect(String(failed)).to.match(/no \.krel-output marker/);
-    expect(bytesOf(out)).to.deep.equal(before);
+    expect(sha256Of(out)).to.deep.equal(before);
   });
 
   it('a marker file with other content does not prove krel made the directory', async () => {
@@ -244,7 +285,6 @@ describe('pack/make', () => {
       'kontain-node.tar.gz',
       'kontain-python.tar.gz',
       'kontain.tar.gz',
-      PROVENANCE_FILE,
       MANIFEST_FILE,
       SBOM_FILE,
     ]);
@@ -256,10 +296,10 @@ describe('pack/make', () => {
     const config = writeConfig(fx, SAMPLE_ARCHIVES, { assets: [{ name: 'kkm.run', from: 'kkm.run' }] });
     const out = path.join(fx.root, 'dist');
     await applyMake(await planMake(config, { env: ENV, out }), { toolVersion: '1' });
-    const first = reproducibleOf(out);
-    expect(first[SUMS_FILE]).to.satisfy((lines: string[]) => lines.some((l) => l.endsWith('  kkm.run')));
+    const first = sha256Of(out);
+    expect(readFileSync(path.join(out, SUMS_FILE), 'utf8')).to.match(/ {2}kkm\.run\n/);
     await applyMake(await planMake(config, { env: ENV, out }), { toolVersion: '1' });
-    expect(reproducibleOf(out)).to.deep.equal(first);
+    expect(sha256Of(out)).to.deep.equal(first);
   });
 
   it('an output directory inside the source tree is never packaged into itself', async () => {
@@ -271,7 +311,7 @@ describe('pack/make', () => {
     expect(existsSync(path.join(out, 'all.tar.gz'))).to.equal(true);
   });
 
-  it("apply carries out exactly the plan's actions, in order, and writes nothing the plan does not name", async () => {
+  it("apply carries out exactly the plan's actions, in order, and writes nothing the plan does not name; without a key there is no write-provenance", async () => {
     writeFileSync(path.join(fx.root, 'kkm.run'), '#!/bin/sh\necho kkm\n');
     const config = writeConfig(fx, SAMPLE_ARCHIVES, { assets: [{ name: 'kkm.run', from: 'kkm.run' }] });
     const out = path.join(fx.root, 'dist');
@@ -284,7 +324,6 @@ describe('pack/make', () => {
       { kind: 'copy-asset', name: 'kkm.run' },
       { kind: 'write-sbom' },
       { kind: 'write-manifest' },
-      { kind: 'write-provenance', signed: false },
       { kind: 'write-checksums' },
       { kind: 'replace-output', out },
     ]);
@@ -306,10 +345,27 @@ describe('pack/make', () => {
       SUMS_FILE,
       'kontain-python.tar.gz',
       'kontain.tar.gz',
-      PROVENANCE_FILE,
       MANIFEST_FILE,
       SBOM_FILE,
     ]);
+  });
+
+  it('with a signing key the plan writes the provenance after the manifest and signs SHA256SUMS last; apply does just that', async () => {
+    const config = writeConfig(fx, SAMPLE_ARCHIVES);
+    const out = path.join(fx.root, 'dist');
+    const signing = ed25519Signing(fx);
+    const plan = await planMake(config, { env: ENV, out, signing });
+    expect(plan.actions.slice(3)).to.deep.equal([
+      { kind: 'write-sbom' },
+      { kind: 'write-manifest' },
+      { kind: 'write-provenance' },
+      { kind: 'write-checksums' },
+      { kind: 'sign-checksums', algorithm: 'ed25519', keyId: signing.keyId },
+      { kind: 'replace-output', out },
+    ]);
+    const done: MakeAction[] = [];
+    await applyMake(plan, { toolVersion: '1', onAction: (a) => done.push(a) });
+    expect(done).to.deep.equal(plan.actions);
   });
 
   it('missing inputs with a "build" command plan run-build first; once built, the plan has no build', async () => {

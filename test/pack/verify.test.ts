@@ -7,23 +7,28 @@ import path from 'node:path';
 import { UsageError } from '../../src/errors/index.js';
 import { formatSums, parseSums, sha256File } from '../../src/checksums/index.js';
 import { applyMake, planMake } from '../../src/pack/make.js';
+import { loadPublicKey, type SigningKey } from '../../src/attest/keys.js';
+import { planSigning } from '../../src/pack/signing.js';
 import {
   PROVENANCE_FILE,
   SBOM_FILE,
+  SIG_FILE,
   type ManifestEntry,
+  type PlannedSigning,
   type ReleaseManifest,
 } from '../../src/pack/types.js';
 import { verifyDist } from '../../src/pack/verify.js';
 import { listArchive, listTar } from '../../src/pack/read-archive.js';
 import { octalMode } from '../../src/pack/tar-stream.js';
 import { KREL_BIN, baseEnv, runKrel } from '../support/cli.js';
+import { makeKey } from '../support/signing-keys.js';
 import { ensureCommands } from '../support/tools.js';
 import { makeTree, SAMPLE, SAMPLE_ARCHIVES, sh, writeConfig, type Fixture } from './fixture.js';
 
 /**
  * Rewrite release-manifest.json (the archive's size and sha256) and SHA256SUMS to match `name` as it is now, as a
- * forger would; the unsigned provenance and SBOM, which would give the forgery away, are dropped (a forger
- * without the key can do that too: only a signature makes their absence visible).
+ * forger would; the SBOM and the provenance (a signed release's), which would give the forgery away, are dropped
+ * (a forger without the key can do that too: only a signature checked with --key makes their absence visible).
  */
 async function resum(dist: string, name: string, entries?: ManifestEntry[]): Promise<void> {
   for (const f of [PROVENANCE_FILE, SBOM_FILE]) rmSync(path.join(dist, f), { force: true });
@@ -47,9 +52,20 @@ async function resum(dist: string, name: string, entries?: ManifestEntry[]): Pro
   );
 }
 
-async function make(fx: Fixture, out: string): Promise<void> {
-  const plan = await planMake(writeConfig(fx, SAMPLE_ARCHIVES), { env: { SOURCE_DATE_EPOCH: '1' }, out });
+async function make(fx: Fixture, out: string, signing?: PlannedSigning): Promise<void> {
+  const plan = await planMake(writeConfig(fx, SAMPLE_ARCHIVES), {
+    env: { SOURCE_DATE_EPOCH: '1' },
+    out,
+    ...(signing !== undefined ? { signing } : {}),
+  });
   await applyMake(plan, { toolVersion: '1.0.0' });
+}
+
+/** A release signed with an Ed25519 key made by openssl: the only kind that has a provenance. */
+async function makeSigned(fx: Fixture, out: string): Promise<SigningKey> {
+  const key = makeKey(fx.root, 'ed25519');
+  await make(fx, out, planSigning({ sign: {} }, {}, fx.root, key.file));
+  return loadPublicKey(key.pub);
 }
 
 describe('pack/verify', () => {
@@ -62,17 +78,29 @@ describe('pack/verify', () => {
   });
   afterEach(() => fx.cleanup());
 
-  it('a fresh output verifies with no problems: every file of SHA256SUMS, the provenance and the SBOM', async () => {
+  it('a fresh unsigned output verifies with no problems: every file of SHA256SUMS and the SBOM (it has no provenance)', async () => {
     const r = await verifyDist(dist);
     expect(r.problems).to.deep.equal([]);
+    expect(r.verified).to.have.length(5);
+    expect(r.attested).to.deep.equal([`${SBOM_FILE}: 3 components match SHA256SUMS`]);
+  });
+
+  it('a fresh signed output verifies with its public key: the signature, the provenance and the SBOM', async () => {
+    const signed = path.join(fx.root, 'signed');
+    const key = await makeSigned(fx, signed);
+    const r = await verifyDist(signed, { key });
+    expect(r.problems).to.deep.equal([]);
     expect(r.verified).to.have.length(6);
-    expect(r.attested).to.deep.equal([
+    expect(r.attested.map((l) => l.replace(/ with .*/, ''))).to.deep.equal([
+      `${SIG_FILE} verifies`,
+      `${PROVENANCE_FILE} line 1: DSSE signature verifies`,
       `${PROVENANCE_FILE}: 5 subjects match SHA256SUMS`,
       `${SBOM_FILE}: 3 components match SHA256SUMS`,
     ]);
   });
 
-  it('an archive swapped with consistent checksums but the attestations left in place is caught by the provenance and the SBOM', async () => {
+  it('an archive swapped in a signed release with consistent checksums but the attestations left in place is caught by the provenance and the SBOM', async () => {
+    await makeSigned(fx, dist);
     writeFileSync(path.join(fx.source, 'payloads/node/bin/node.km'), 'other node\n');
     const other = path.join(fx.root, 'other');
     await make(fx, other);
@@ -341,7 +369,7 @@ describe('krel verify streams members of any size', function () {
       const made = await runMeasured(['make'], fx.root);
       expect(made.code, made.stderr).to.equal(0);
       const r = await runMeasured(['verify'], fx.root);
-      expect(r.stderr).to.match(/verified 4 files in .*: all match/);
+      expect(r.stderr).to.match(/verified 3 files in .*: all match/);
       expect(r.code).to.equal(0);
       expect(r.rssKb).to.be.at.most(MAX_RSS_KB);
     } finally {
