@@ -251,7 +251,7 @@ export async function settleTag(
       );
     if (now[0]?.id !== published.id) {
       throw new ApplyError(
-        `published ${published.url}, but another run has replaced it since${now[0] ? ` (${describe(now[0])})` : ''}`,
+        `published ${published.url}, but it was superseded: another run has replaced it since${now[0] ? ` (${describe(now[0])})` : ''}`,
       );
     }
     const final = await store.tagCommit(tag);
