@@ -159,7 +159,7 @@ describe('the npm package', function () {
     const found = JSON.parse(r.stdout) as { dir: string; names: string[]; script: string };
     const installed = path.join(project, 'node_modules/krel/validate/images');
     expect(found.dir).to.equal(installed);
-    expect(found.names).to.deep.equal(['debian-11', 'debian-12']);
+    expect(found.names).to.deep.equal(['debian-11', 'debian-12', 'debian-13']);
     expect(found.script).to.equal(path.join(installed, 'guest-setup.sh'));
     expect(existsSync(found.script)).to.equal(true);
   });
