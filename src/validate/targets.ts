@@ -43,7 +43,12 @@ export const ALL_IMAGES = 'all';
 
 /** Image names with `all` replaced by every recipe, each name once, in order. */
 export function expandImageList(images: readonly string[], recipes: () => string[] = listRecipes): string[] {
-  const out = images.flatMap((i) => (i === ALL_IMAGES ? recipes() : [i]));
+  const known = recipes();
+  const out = images.flatMap((i) => (i === ALL_IMAGES ? known : [i]));
+  const unknown = out.find((i) => !known.includes(i));
+  if (unknown !== undefined) {
+    throw new UsageError(`--vm ${unknown}: no such guest image (known: ${known.join(', ')}, or all)`);
+  }
   return [...new Set(out)];
 }
 

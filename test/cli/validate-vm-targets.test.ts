@@ -107,4 +107,12 @@ describe('krel validate: --vm all and --vm-image targets (dry run)', function ()
     }
     expect(readdirSync(runRoot), 'no VM directory was made').to.deep.equal([]);
   });
+
+  it('a guest image with no recipe is refused with exit 2 in the plan, naming the known ones', async () => {
+    const r = await dry(['--vm', 'debian-12,debian-99']);
+    expect(r.code, r.stderr).to.equal(2);
+    expect(r.stderr.trim().split('\n').at(-1)).to.equal(
+      'krel: --vm debian-99: no such guest image (known: debian-11, debian-12, debian-13, or all)',
+    );
+  });
 });
