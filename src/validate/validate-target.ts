@@ -37,12 +37,17 @@ export interface TargetRunOptions {
   label: string;
   logger: Logger;
   defaultTimeoutSec: number;
+  /** Timeout multiplier; default: the target's timeScale (set by its provider), else 1. */
   timeoutScale?: number;
+  /** How long a target may take to answer SSH after provisioning. Default 180 s. */
   sshTimeoutMs?: number;
   network?: boolean;
   keep?: boolean;
+  /** Only this target's step output is printed (others at debug level). */
   showOutputOf?: string;
+  /** Each target's full log goes to <logDir>/<target>.log. */
   logDir?: string;
+  /** The NDJSON event stream (--events). */
   events?: EventSink;
   signal?: AbortSignal;
   /** Aborted when another target failed under --fail-fast. */

@@ -4,14 +4,12 @@
  * provision it, wait for SSH, open the reverse forward to the file server, run its steps, always dispose it).
  */
 import { ApplyError, RefusedError, ValidationFailedError } from '../errors/index.js';
-import type { Logger } from '../log/logger.js';
 import { mapLimit } from '../util/concurrency.js';
 import { type ArtifactSource, buildResolver, describeSource } from './artifacts.js';
-import type { EventSink } from './events.js';
 import { startFileServer, type FileServer } from './file-server.js';
 import { failedSteps, type TargetReport, type ValidationReport } from './report.js';
 import type { Step } from './steps.js';
-import { validateTarget, type TargetRun, type TargetSpec } from './validate-target.js';
+import { validateTarget, type TargetRun, type TargetRunOptions, type TargetSpec } from './validate-target.js';
 
 export type { TargetSpec } from './validate-target.js';
 
@@ -86,30 +84,19 @@ export function planValidate(input: {
   };
 }
 
-export interface ApplyValidateOptions {
+/** What applying a plan needs: the per-target options (validate-target.ts) that are the same for every target. */
+export interface ApplyValidateOptions extends Omit<
+  TargetRunOptions,
+  'source' | 'session' | 'serverPort' | 'label' | 'cancel'
+> {
   plan: ValidatePlan;
   /** The planned steps and targets, looked up by the plan's actions (index, name). */
   steps: readonly Step[];
   targets: readonly TargetSpec[];
-  logger: Logger;
-  defaultTimeoutSec: number;
-  /** Timeout multiplier; default: the target's timeScale (set by its provider), else 1. */
-  timeoutScale?: number;
   /** Targets validated at once: VMs and hosts (default 2 each). */
   slots?: { vms: number; hosts: number };
-  /** How long a target may take to answer SSH after provisioning. Default 180 s. */
-  sshTimeoutMs?: number;
-  network?: boolean;
-  keep?: boolean;
-  /** Only this target's step output is printed (others at debug level). */
-  showOutputOf?: string;
-  /** Each target's full log goes to <logDir>/<target>.log. */
-  logDir?: string;
-  /** The NDJSON event stream (--events). */
-  events?: EventSink;
   /** The first target that fails cancels the others. */
   failFast?: boolean;
-  signal?: AbortSignal;
 }
 
 function planned<T>(found: T | undefined, what: string): T {
