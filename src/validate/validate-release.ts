@@ -12,6 +12,7 @@ import { redact } from '../log/redact.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { checkArtifacts, checkSignedRelease, describeSource, hasReleaseKey } from './artifacts.js';
 import { downloadReleaseFiles } from './release-download.js';
+import { checkOutputPaths } from './output-paths.js';
 import type { ValidationReport } from './report.js';
 import { toJunitXml } from './report-junit.js';
 import { toMarkdown } from './report-markdown.js';
@@ -178,6 +179,7 @@ export async function planValidation(ctx: ReleaseContext, o: ValidationOptions):
   if (bad !== undefined) throw bad;
   const selected = selectSteps(guide.steps.length, o);
   const steps = guide.steps.filter((s) => selected.run.includes(s.index));
+  checkOutputPaths(o);
   const source = resolveSource(ctx, o);
   const installScript = ctx.config.validate.installScript;
   checkArtifacts(source, { installScript });

@@ -213,6 +213,24 @@ describe('krel validate on several targets at once (three real sshd hosts)', fun
     expect(existsSync(path.join(host.work, 'merged-none.xml'))).to.equal(false);
   });
 
+  it('a report or event file whose folder is missing, an event file that is a folder and a log folder that is a file are refused while planning (exit 2, one line)', async () => {
+    const file = path.join(host.work, 'a-file');
+    writeFileSync(file, "the user's\n");
+    for (const [args, message] of [
+      [
+        ['--report', path.join(host.work, 'no/such/r.json')],
+        /^krel: --report .*: its folder .* does not exist/,
+      ],
+      [['--events', host.work], /^krel: --events .* is a folder: name a file$/],
+      [['--log-dir', file], /^krel: --log-dir .*a-file is a file: name a folder/],
+    ] as const) {
+      const r = await validate([...args, '--dry-run']);
+      expect(r.code, r.stderr).to.equal(2);
+      expect(r.stderr.trim().split('\n').at(-1)).to.match(message);
+    }
+    expect(readFileSync(file, 'utf8')).to.equal("the user's\n");
+  });
+
   it('VMs run as many at once as cores and free memory allow; hosts all at once; --concurrency sets both', () => {
     const gib = 1024 ** 3;
     expect(targetSlots({ vms: 3, hosts: 2 }, undefined, { cores: 2, freeBytes: 20 * gib })).to.deep.include({
