@@ -3,6 +3,7 @@
  * publish, validate release), sharing one release context and one typed result. Adding a capability (images, signing)
  * is one more entry here.
  */
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { ReleaseContext } from '../context/release-context.js';
 import { UsageError } from '../errors/index.js';
@@ -97,6 +98,9 @@ export function preflightStage(result: ReleaseResult, o: ReleaseOptions): Stage<
   return {
     name: 'preflight: tag rule and store (read-only)',
     async run(ctx) {
+      if (o.junitDir !== undefined && existsSync(o.junitDir) && !statSync(o.junitDir).isDirectory()) {
+        throw new UsageError(`--junit-dir ${o.junitDir} is a file: name a folder (it is created if missing)`);
+      }
       const plan = await planPublish(ctx, { rulesOnly: true, dist: o.out });
       if (plan.action === 'refuse') throw refusalError(plan);
       ctx.logger.info(`${plan.action} ${result.tag}: allowed by the tag rules`);
@@ -119,6 +123,7 @@ export function releaseStages(result: ReleaseResult, o: ReleaseOptions): Stage<R
     {
       name: 'validate dist',
       async run(ctx) {
+        if (o.junitDir !== undefined) mkdirSync(o.junitDir, { recursive: true });
         result.validateDist = await validateStage(ctx, {
           ...o.validate,
           dist: o.out,

@@ -89,6 +89,18 @@ describe('krel release (pipeline gates, local store, real sshd)', function () {
     ]);
   });
 
+  it('a --junit-dir that is a file fails in the preflight with exit 2 and one line, before anything is made', async () => {
+    const file = path.join(host.work, 'junit-file');
+    writeFileSync(file, 'mine\n');
+    const out = path.join(host.work, 'dist-junit-file');
+    const r = await release(path.join(host.work, 'store-junit-file'), out, ['--junit-dir', file]);
+    expect(r.code, r.stderr).to.equal(2);
+    expect(r.stderr).to.include(`--junit-dir ${file} is a file`);
+    expect(r.stderr).to.not.match(/\n\s+at /);
+    expect(readFileSync(file, 'utf8'), 'the file is untouched').to.equal('mine\n');
+    expect(existsSync(out), 'make never ran').to.equal(false);
+  });
+
   it('a tag the rules refuse fails in the preflight with exit 3, before anything is made', async () => {
     const store = path.join(host.work, 'store-beta');
     const env = { RELEASE_TAG: 'v0.9-beta' };
