@@ -5,7 +5,8 @@
  * Events: target-start, target-ready (provisioned and connected; "boot" says how), step-start, step-end,
  * target-end (status, durationMs, error). Lines are redacted like the log.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import path from 'node:path';
 import { redact } from '../log/redact.js';
 
 export type ValidateEventKind = 'target-start' | 'target-ready' | 'step-start' | 'step-end' | 'target-end';
@@ -23,8 +24,9 @@ export interface ValidateEvent {
 
 export type EventSink = (e: ValidateEvent) => void;
 
-/** Opens FILE (replacing it) and returns the sink and its close. */
+/** Opens FILE (replacing it, creating its folder) and returns the sink and its close. */
 export function openEventFile(file: string): { emit: EventSink; close: () => void } {
+  mkdirSync(path.dirname(file), { recursive: true });
   const fd = openSync(file, 'w');
   let open = true;
   return {

@@ -1,10 +1,19 @@
 /**
  * The files a validation writes besides its reports on stderr (--junit, --report, --events, --log-dir), checked
- * while planning: a run never fails at its end because a report's folder is missing or a log folder is a file.
+ * while planning: a run never fails at its end because a file stands where a folder must be. Missing folders are
+ * created when the file is written (`--junit reports/x.xml` in a fresh CI checkout works).
  */
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors/index.js';
+
+/** The nearest existing path at or above `p` that is not a folder, if any. */
+function fileInTheWay(p: string): string | undefined {
+  for (let at = path.resolve(p); ; at = path.dirname(at)) {
+    if (existsSync(at)) return statSync(at).isDirectory() ? undefined : at;
+    if (path.dirname(at) === at) return undefined;
+  }
+}
 
 export function checkOutputPaths(o: {
   junit?: string;
@@ -18,17 +27,20 @@ export function checkOutputPaths(o: {
     ['--events', o.events],
   ] as const) {
     if (file === undefined) continue;
-    const dir = path.dirname(file);
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-      throw new UsageError(
-        `${flag} ${file}: its folder ${dir} does not exist: create it or name another file`,
-      );
-    }
     if (existsSync(file) && statSync(file).isDirectory()) {
       throw new UsageError(`${flag} ${file} is a folder: name a file`);
     }
+    const blocker = fileInTheWay(path.dirname(file));
+    if (blocker !== undefined) {
+      throw new UsageError(`${flag} ${file}: ${blocker} is a file, not a folder: name another file`);
+    }
   }
-  if (o.logDir !== undefined && existsSync(o.logDir) && !statSync(o.logDir).isDirectory()) {
-    throw new UsageError(`--log-dir ${o.logDir} is a file: name a folder (it is created if missing)`);
+  if (o.logDir !== undefined) {
+    const blocker = fileInTheWay(o.logDir);
+    if (blocker !== undefined) {
+      throw new UsageError(
+        `--log-dir ${o.logDir}: ${blocker} is a file: name a folder (it is created if missing)`,
+      );
+    }
   }
 }

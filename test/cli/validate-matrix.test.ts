@@ -82,7 +82,8 @@ describe('krel validate on several targets at once (three real sshd hosts)', fun
 
   it('one broken target fails the run (exit 5) while the others finish; each has its log file and its events; the final table lists them', async () => {
     const logs = path.join(host.work, 'logs');
-    const events = path.join(host.work, 'events.ndjson');
+    // The events file's folder does not exist yet: it is created, as a fresh CI checkout expects.
+    const events = path.join(host.work, 'reports/new/events.ndjson');
     const r = await validate([
       '--log-dir',
       logs,
@@ -213,16 +214,17 @@ describe('krel validate on several targets at once (three real sshd hosts)', fun
     expect(existsSync(path.join(host.work, 'merged-none.xml'))).to.equal(false);
   });
 
-  it('a report or event file whose folder is missing, an event file that is a folder and a log folder that is a file are refused while planning (exit 2, one line)', async () => {
+  it('a report under a file, an event file that is a folder and a log folder that is (or is under) a file are refused while planning (exit 2, one line)', async () => {
     const file = path.join(host.work, 'a-file');
     writeFileSync(file, "the user's\n");
     for (const [args, message] of [
       [
-        ['--report', path.join(host.work, 'no/such/r.json')],
-        /^krel: --report .*: its folder .* does not exist/,
+        ['--report', path.join(file, 'no/such/r.json')],
+        /^krel: --report .*: .*a-file is a file, not a folder: name another file$/,
       ],
       [['--events', host.work], /^krel: --events .* is a folder: name a file$/],
-      [['--log-dir', file], /^krel: --log-dir .*a-file is a file: name a folder/],
+      [['--log-dir', file], /^krel: --log-dir .*a-file: .*a-file is a file: name a folder/],
+      [['--log-dir', path.join(file, 'logs')], /^krel: --log-dir .*logs: .*a-file is a file: name a folder/],
     ] as const) {
       const r = await validate([...args, '--dry-run']);
       expect(r.code, r.stderr).to.equal(2);
