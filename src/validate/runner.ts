@@ -100,7 +100,8 @@ async function runAll(opts: RunStepsOptions, dir: string | undefined): Promise<S
   const results: StepResult[] = [];
   const scale = opts.timeoutScale ?? 1;
   let stopped: string | undefined;
-  let promote = true;
+  /** The shared steps that ended on their own, newest first: where the next step's state comes from. */
+  const ended: number[] = [];
   const push = (step: Step, r: StepResult): void => {
     results.push(r);
     opts.onStep?.({ started: false, step, result: r });
@@ -133,9 +134,9 @@ async function runAll(opts: RunStepsOptions, dir: string | undefined): Promise<S
     const outcome = await runOne(opts, step, {
       timeoutSec,
       log,
-      session: { dir: dir ?? '', shared, promote },
+      session: { dir: dir ?? '', shared, index: step.index, from: [...ended] },
     });
-    if (shared) promote = outcome.status !== 'timed-out';
+    if (shared && outcome.status !== 'timed-out') ended.unshift(step.index);
     const r: StepResult = { ...base, ...outcome };
     push(step, r);
     log.info(
@@ -208,7 +209,11 @@ class TranscriptCheck {
 async function runOne(
   opts: RunStepsOptions,
   step: Step,
-  how: { timeoutSec: number; log: Logger; session: { dir: string; shared: boolean; promote: boolean } },
+  how: {
+    timeoutSec: number;
+    log: Logger;
+    session: { dir: string; shared: boolean; index: number; from: readonly number[] };
+  },
 ): Promise<Outcome> {
   const { timeoutSec, log } = how;
   const tail = new Tail(opts.tailLines ?? 40);

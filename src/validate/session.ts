@@ -4,9 +4,10 @@
  * timeout, exit status and output, and a step that hangs is killed without taking the session with it.
  *
  * The session is a private directory on the target (mktemp -d, mode 700):
- * - `state`: the shell state the next step starts from (declare -p of the variables, the functions, `cd`, umask);
- * - `next`: written by a step as it exits (EXIT trap); the host promotes it to `state` when the step ended on its
- *   own, and discards it when the step was killed (a timed-out step leaves the session as it was before);
+ * - `state.N`: the shell state step N left as it exited (EXIT trap: declare -p of the variables, the functions,
+ *   `cd`, umask). A step starts from the newest state of the steps before it that ended on its own (the host names
+ *   them, newest first); a killed step's state is never read, so a timed-out step leaves the session as it was.
+ *   Only shell builtins move state around: under emulation every extra program a step starts costs time;
  * - `pgids`: the process group of every step, killed when the session closes, so background processes a step
  *   started (a server, `sleep 1000 &`) do not outlive the run.
  * Closing the session kills those groups and removes the directory: the next run starts clean.
@@ -72,7 +73,7 @@ const SAVE = [
   'for __krel_f in $(compgen -A function); do case $__krel_f in __krel_*) ;; *) declare -f "$__krel_f";; esac; done;',
   'declare -F | while read -r _ __krel_a __krel_f; do case $__krel_a in *x*) printf \'export -f %s\\n\' "$__krel_f";; esac; done;',
   'printf \'cd -- %q\\n\' "$PWD"; umask -p;',
-  '} > "$__krel_s/next.tmp" 2>/dev/null && mv -f "$__krel_s/next.tmp" "$__krel_s/next";',
+  '} > "$__krel_s/state.$__krel_i" 2>/dev/null;',
   '}',
 ].join(' ');
 
@@ -100,9 +101,12 @@ export interface StepShell {
   afterExit: string;
   /** Exported for this step only. */
   env?: Readonly<Record<string, string>>;
-  /** The session; `shared`: the step starts from the session's state and leaves its own; `promote`: the previous
-   * step's state is taken (false: that step was killed). */
-  session: { dir: string; shared: boolean; promote: boolean };
+  /**
+   * The session; `shared`: the step starts from the session's state and leaves its own as `state.<index>`;
+   * `from`: the indices of the earlier steps that ended on their own, newest first (the first whose state exists
+   * is read: a step that ended by exec wrote none).
+   */
+  session: { dir: string; shared: boolean; index: number; from: readonly number[] };
 }
 
 function exportsOf(env: Readonly<Record<string, string>> | undefined): string {
@@ -123,9 +127,12 @@ export function stepShellCommand(s: StepShell): string {
   const d = shellQuote(s.session.dir);
   const parts = [`__krel_s=${d}; ${RECORD_GROUP}`];
   if (s.session.shared) {
+    const from = s.session.from.map((i) => `state.${i}`).join(' ');
     parts.push(
-      s.session.promote ? `if [ -f ${d}/next ]; then mv -f ${d}/next ${d}/state; fi;` : `rm -f ${d}/next;`,
-      `if [ -f "$__krel_s/state" ]; then . "$__krel_s/state"; fi;`,
+      `__krel_i=${s.session.index};`,
+      from === ''
+        ? ''
+        : `for __krel_f in ${from}; do if [ -f "$__krel_s/$__krel_f" ]; then . "$__krel_s/$__krel_f"; break; fi; done;`,
       `__krel_only=${shellQuote(names.join(' '))};`,
       names.length > 0 ? `__krel_keep=$(declare -p ${names.join(' ')} 2>/dev/null);` : `__krel_keep='';`,
       `${exportsOf(s.env)} ${SAVE}; trap __krel_save EXIT;`,

@@ -118,13 +118,16 @@ async function runTarget(
     );
     const t = target;
     const stop = AbortSignal.any([t.gone, ...stopping]);
-    conn = await log.section('connect', () =>
-      waitForSsh(t.endpoint, {
-        deadline: Date.now() + (opts.sshTimeoutMs ?? 180_000),
-        signal: stop,
-        onAttempt: (n, e) => log.debug(`ssh attempt ${n}: ${e === undefined ? 'connected' : e.message}`),
-      }),
-    );
+    // A restored VM hands over the connection that set its clock; any other target is logged into here.
+    conn =
+      t.takeConnection?.() ??
+      (await log.section('connect', () =>
+        waitForSsh(t.endpoint, {
+          deadline: Date.now() + (opts.sshTimeoutMs ?? 180_000),
+          signal: stop,
+          onAttempt: (n, e) => log.debug(`ssh attempt ${n}: ${e === undefined ? 'connected' : e.message}`),
+        }),
+      ));
     opts.events?.({ target: spec.name, event: 'target-ready', ...bootOf(t) });
     const fwd = await forwardIn(conn, opts.serverPort);
     try {

@@ -162,7 +162,7 @@ export async function provisionQemu(
               memoryMiB,
               network,
               detached: keep,
-              console: serial,
+
               bootTimeoutMs,
               runRoot,
               logger,
@@ -229,6 +229,7 @@ export async function provisionQemu(
       `${name} is up: ${accelerator.accelerator.toUpperCase()}, ${start}, sshd answered after ${formatDuration(bootMs)} on 127.0.0.1:${port}`,
     );
     if (keep) unguard(); // from here on the VM outlives krel; dispose() leaves it running
+    let handOver = restored?.connection;
     const target: QemuTarget = {
       name,
       endpoint: {
@@ -242,9 +243,16 @@ export async function provisionQemu(
       details,
       timeScale: accelerator.accelerator === 'tcg' ? TCG_TIME_SCALE : 1,
       enterCommand,
+      takeConnection: () => {
+        const c = handOver;
+        handOver = undefined;
+        return c;
+      },
       consoleTail: (lines = 30) =>
         destroyed === undefined ? serial.tail(lines) : lastLines(consoleCopy, lines),
       dispose: async () => {
+        handOver?.close();
+        handOver = undefined;
         if (!keep) return destroy();
         state.qmp?.close();
         logger.info(`${name} kept running (qemu pid ${qemu.pid}); enter it with: ${enterCommand}`);

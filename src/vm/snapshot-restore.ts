@@ -1,24 +1,23 @@
 /**
  * A fresh VM from a saved machine state (snapshot.ts): qemu started with -incoming on a new throwaway overlay
  * backed by the frozen disk, the state loaded from its file, the guest resumed, then its clock and RNG refreshed
- * (guest-refresh.ts). Every run starts from the same clean machine and writes nothing back. The run's client key
+ * (guest-refresh.ts) over the SSH connection the target then hands to its first user (one login per run). Every run starts from the same clean machine and writes nothing back. The run's client key
  * reaches the guest as before (fw_cfg is read from the new command line at each login); the host key is the one
  * the state was saved with, pinned from the state's record. When the state cannot be used, restoreSaved says why
  * and returns undefined: the caller cold boots.
  */
 import { errorMessage, InterruptedError } from '../errors/index.js';
 import { formatDuration, type Logger } from '../log/logger.js';
-import { shellQuote } from '../ssh/index.js';
+import { shellQuote, type SshConnection, waitForSsh } from '../ssh/index.js';
 import { type AcceleratorCandidate, KVM, rememberedKvmVerdict } from './accelerator.js';
 import { VmError } from './errors.js';
 import { refreshGuest } from './guest-refresh.js';
 import type { CachedImage } from './image-cache.js';
 import { buildQemuArgs } from './qemu-args.js';
-import { type Booted, type BootState, startQemu, waitForSshd, waitUntil } from './qemu-boot.js';
-import { QmpClient } from './qmp.js';
+import { type Booted, type BootState, startQemu, waitUntil } from './qemu-boot.js';
+import { parseHostForwardPort, QmpClient } from './qmp.js';
 import { createOverlay } from './overlay.js';
 import type { RunFiles } from './run-dir.js';
-import type { SerialConsole } from './serial-console.js';
 import { discardSnapshot, ensureSnapshot, type SavedState } from './snapshot.js';
 import { GUEST_USER, type KeyPair } from './ssh-keys.js';
 
@@ -36,7 +35,6 @@ export interface RestoreRequest {
   memoryMiB: number;
   network: boolean;
   detached: boolean;
-  console: SerialConsole;
   bootTimeoutMs: number;
   runRoot: string;
   logger: Logger;
@@ -47,6 +45,8 @@ export interface Restored {
   booted: Booted;
   hostPublicKey: string;
   hostKeyFingerprint: string;
+  /** The logged-in connection that refreshed the guest, handed on to the target's first user. */
+  connection: SshConnection;
 }
 
 /** The state qemu refused to load (corrupt, or from an incompatible qemu): it is discarded. */
@@ -92,8 +92,9 @@ export async function restoreSaved(r: RestoreRequest, state: BootState): Promise
   try {
     const started = Date.now();
     const booted = await resume(r, saved, candidate, state);
-    logger.debug(`sshd answered ${formatDuration(Date.now() - started)} after qemu started`);
-    await refreshGuest(
+    const qemuGone = new AbortController();
+    void booted.qemu.exited.then(() => qemuGone.abort(new VmError(`qemu ${booted.qemu.describeExit()}`)));
+    const conn = await waitForSsh(
       {
         host: '127.0.0.1',
         port: booted.port,
@@ -101,12 +102,25 @@ export async function restoreSaved(r: RestoreRequest, state: BootState): Promise
         privateKey: r.client.privateKey,
         hostKeyFingerprint: saved.hostKeyFingerprint,
       },
-      signal,
+      {
+        deadline: Date.now() + RESTORE_TIMEOUT_MS,
+        signal: signal !== undefined ? AbortSignal.any([signal, qemuGone.signal]) : qemuGone.signal,
+        intervalMs: 250,
+        onAttempt: (n, e) => logger.debug(`ssh attempt ${n}: ${e === undefined ? 'logged in' : e.message}`),
+      },
     );
+    logger.debug(`logged in ${formatDuration(Date.now() - started)} after qemu started`);
+    try {
+      await refreshGuest(conn, signal);
+    } catch (e) {
+      conn.close();
+      throw e;
+    }
     return {
       booted: { ...booted, bootMs: Date.now() - started },
       hostPublicKey: saved.hostPublicKey,
       hostKeyFingerprint: saved.hostKeyFingerprint,
+      connection: conn,
     };
   } catch (e) {
     if (interrupted(e)) throw e;
@@ -170,13 +184,9 @@ async function resume(
   if (loaded === 'timeout') throw new VmError('loading the saved state took too long');
   logger.debug(`saved state loaded ${formatDuration(Date.now() - startedAt)} after qemu started`);
   if (status !== 'running') await qmp.execute('cont');
-  const port = await waitForSshd({
-    qemu,
-    qmp,
-    console: r.console,
-    bootTimeoutMs: Math.min(r.bootTimeoutMs, RESTORE_TIMEOUT_MS),
-    what: 'resuming',
-    ...(signal ? { signal } : {}),
-  });
+  // The restored sshd is already listening: no banner to wait for, the login below retries until it answers.
+  const usernet = await qmp.hmp('info usernet');
+  const port = parseHostForwardPort(usernet);
+  if (port === undefined) throw new VmError(`qemu reported no SSH port forward: ${usernet.trim()}`);
   return { qemu, qmp, port, accelerator: candidate, bootMs: Date.now() - startedAt };
 }

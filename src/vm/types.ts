@@ -5,7 +5,7 @@
  */
 
 import type { Logger } from '../log/logger.js';
-import type { SshEndpoint } from '../ssh/index.js';
+import type { SshConnection, SshEndpoint } from '../ssh/index.js';
 
 /** Re-exported: the endpoint type belongs to the SSH layer. */
 export type { SshEndpoint };
@@ -25,6 +25,11 @@ export interface Target {
   readonly timeScale?: number;
   /** A shell command that opens an interactive session on the target (printed for --keep). */
   readonly enterCommand?: string;
+  /**
+   * The logged-in connection the provider already holds (a restored VM's, after its clock and RNG were set), given
+   * once to whoever asks first; undefined: open one. Saves a second SSH login on a slow guest.
+   */
+  takeConnection?(): SshConnection | undefined;
   /** The last lines of the console, for failure messages. */
   consoleTail(lines?: number): string;
   /** Destroy (VM) or release (host) the target. Idempotent; always called. */

@@ -58,6 +58,21 @@ describe('one shell session per guide, over a real sshd', function () {
     expect(results[2]!.outputTail).to.deep.equal(['child sees hi', 'hello']);
   });
 
+  it('a block that ends by exec leaves no state of its own: the next starts from the state before it', async () => {
+    const { results, lines } = await run(
+      [
+        bash('kept=yes\ncd /tmp'),
+        bash('lost=yes\nexec true'),
+        bash('echo "${kept:-unset} ${lost:-unset} $PWD"'),
+      ].join('\n'),
+    );
+    expect(
+      results.map((r) => r.status),
+      lines.join('\n'),
+    ).to.deep.equal(['passed', 'passed', 'passed']);
+    expect(results[2]!.outputTail).to.deep.equal(['yes unset /tmp']);
+  });
+
   it('validate.session "isolated" gives each step a fresh bash: a variable of one block is unbound in the next', async () => {
     const { results } = await run([bash('v=1'), bash('echo "$v"')].join('\n'), { session: 'isolated' });
     expect(results.map((r) => r.status)).to.deep.equal(['passed', 'failed']);

@@ -124,6 +124,14 @@ describe('vm/snapshot: restored VMs (real VMs)', function () {
         expect(log.lines.join('\n')).to.match(/is up: TCG, restored, /);
         // The state's host key, pinned: connect() refuses any other.
         expect(target.endpoint.hostKeyFingerprint).to.equal(saved.hostKeyFingerprint);
+        // The login that set the clock is handed on once (the first run takes it; the second leaves it to dispose).
+        if (i === 0) {
+          const handed = target.takeConnection?.();
+          expect(handed, 'a restored target hands over its connection').to.not.equal(undefined);
+          expect(target.takeConnection?.(), 'only once').to.equal(undefined);
+          expect((await exec(handed!, 'true')).exitCode).to.equal(0);
+          handed!.close();
+        }
         const clock = await clockOffset(target);
         expect(Math.abs(clock.offset), `guest clock off by ${clock.offset}s`).to.be.below(
           2 + clock.uncertainty,
