@@ -357,16 +357,15 @@ check_names() {
 # Accepted: a target made of some leading ".." (no more than REL's depth) then plain names, relative or
 # absolute under the prefix. As every link obeys this, no chain of links leads out either.
 link_inside() {
-  local rel=$1 target=$2 depth=0 dir part leading=1
+  local rel=$1 target=$2 depth=0 slashes part leading=1
   if [[ $target == /* ]]; then
     [[ $target == "$PREFIX"/* ]] || return 1
     target=${target#"$PREFIX"/}
   else
-    dir=$(dirname -- "$rel")
-    while [[ $dir != . ]]; do
-      depth=$((depth + 1))
-      dir=$(dirname -- "$dir")
-    done
+    # REL's depth is the number of slashes in it (find prints it without a leading ./ or doubled slashes); no
+    # program is started per link, so a tree of thousands of links checks quickly.
+    slashes=${rel//[!\/]/}
+    depth=${#slashes}
   fi
   while [[ -n $target ]]; do
     part=${target%%/*}
