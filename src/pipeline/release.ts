@@ -21,13 +21,8 @@ import type { PublishResult } from '../publish/apply.js';
 import { refusalError } from '../publish/plan.js';
 import { applyPublish, planPublish } from '../publish/publish-release.js';
 import type { ValidationReport } from '../validate/report.js';
-import {
-  applyValidation,
-  planValidation,
-  validationError,
-  validationOptions,
-  type ValidationRequest,
-} from '../validate/validate-release.js';
+import { applyValidation, planValidation, validationError } from '../validate/validate-release.js';
+import { validationOptions, type ValidationRequest } from '../validate/validation-options.js';
 import type { Stage } from './run-stages.js';
 
 /** What `krel release` is asked, beyond the context. */

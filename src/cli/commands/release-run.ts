@@ -8,7 +8,7 @@ import {
   type ReleaseResult,
 } from '../../pipeline/release.js';
 import { runStages } from '../../pipeline/run-stages.js';
-import type { ValidationRequest } from '../../validate/validate-release.js';
+import type { ValidationRequest } from '../../validate/validation-options.js';
 import { releaseContext, type CommandIo } from '../context.js';
 import { TOOL_VERSION } from '../version.js';
 

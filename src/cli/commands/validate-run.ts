@@ -8,9 +8,8 @@ import {
   lintValidation,
   planValidation,
   validationError,
-  validationOptions,
-  type ValidationRequest,
 } from '../../validate/validate-release.js';
+import { validationOptions, type ValidationRequest } from '../../validate/validation-options.js';
 import { formatValidatePlan } from '../../validate/validate-render.js';
 import { releaseContext, type CommandIo } from '../context.js';
 
