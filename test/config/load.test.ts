@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { jsonPath, loadConfig } from '../../src/config/load.js';
+import { Ajv } from 'ajv';
+import { jsonPath, loadConfig, SCHEMA_FILE } from '../../src/config/load.js';
 import { ConfigError, UsageError } from '../../src/errors/index.js';
 import { assetNameProblem } from '../../src/config/asset-name.js';
 import { assetNameProblem as storeAssetNameProblem } from '../../src/store/dir-layout.js';
@@ -237,5 +239,13 @@ describe('krel.json prefix, assets, exclude and per-entry source', () => {
       'assets[3].name: "release-manifest.json" is the name of a file krel writes: rename it',
       'assets[5].name: "k.run" is used by an earlier archive or asset',
     ]);
+  });
+});
+
+describe('krel.schema.json', () => {
+  it('is a valid draft-07 JSON schema (checked here, so loading krel.json skips the meta-schema)', () => {
+    const schema = JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as object;
+    const ajv = new Ajv({ strict: false });
+    expect(ajv.validateSchema(schema), ajv.errorsText()).to.equal(true);
   });
 });
