@@ -65,27 +65,10 @@ export async function refreshGuest(conn: SshConnection, signal?: AbortSignal): P
   return offset;
 }
 
-/**
- * Fills most of the guest's free memory with zeros and frees it again (its page cache stays warm), so the saved
- * state holds zero pages where the boot left garbage (the unpacked initramfs, for one): qemu stores a zero page as
- * a flag, and a smaller state loads faster on every restore.
- */
-const ZERO_FREE_MEMORY_PERL =
-  'open(my $m, "<", "/proc/meminfo") or die "$!\\n"; my ($kib) = map { /^MemFree:\\s+(\\d+)/ ? $1 : () } <$m>;' +
-  ' my $x = "\\0" x int($kib * 0.9 * 1024); undef $x;';
-
-/**
- * Waits (up to two minutes) until the guest's boot jobs are done, then zeroes its free memory, so its saved
- * state is a quiet, compact machine.
- */
+/** Waits (up to two minutes) until the guest's boot jobs are done, so its saved state is a quiet machine. */
 export async function settleGuest(endpoint: SshEndpoint, signal?: AbortSignal): Promise<void> {
-  await withConnection(endpoint, signal, async (conn) => {
+  await withConnection(endpoint, signal, (conn) =>
     // "degraded" (a unit failed) still means the boot is over; only the waiting matters here.
-    await run(conn, 'timeout 110 systemctl is-system-running --wait >/dev/null; sync', signal);
-    await run(
-      conn,
-      `sudo -n sh -c 'sync; echo 3 >/proc/sys/vm/drop_caches' && perl -e ${shellQuote(ZERO_FREE_MEMORY_PERL)}`,
-      signal,
-    );
-  });
+    run(conn, 'timeout 110 systemctl is-system-running --wait >/dev/null; sync', signal),
+  );
 }

@@ -31,7 +31,7 @@ import { settleGuest } from './guest-refresh.js';
 import { CLIENT_KEY_COMMENT, createKeyPair, GUEST_USER } from './ssh-keys.js';
 
 /** Bump when what a saved state holds or how it is made changes. */
-export const SNAPSHOT_FORMAT_VERSION = 3;
+export const SNAPSHOT_FORMAT_VERSION = 4;
 
 const FILES = {
   state: 'state.bin',
