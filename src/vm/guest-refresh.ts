@@ -39,10 +39,19 @@ async function withConnection<T>(
   }
 }
 
-/** RNDRESEEDCRNG: the kernel reseeds its RNG from its input pool now (root only). */
-const RESEED_PERL =
-  'open(my $f, ">", "/dev/urandom") or die "$!\\n"; print $f pack("H*", $ARGV[0]); close($f) or die "$!\\n";' +
-  ' open($f, "<", "/dev/urandom") or die "$!\\n"; ioctl($f, 0x5207, 0) or die "RNDRESEEDCRNG: $!\\n";';
+/**
+ * One root program (x86-64 system calls): adds ARGV[0] seconds to CLOCK_REALTIME relative to the guest's own
+ * clock (clock_gettime, clock_settime), then mixes ARGV[1] (hex) into the RNG and forces a reseed
+ * (RNDRESEEDCRNG). One process instead of a shell, two dates and two perls: each costs time under emulation.
+ */
+const REFRESH_PERL = [
+  'my ($off, $hex) = @ARGV; my $ts = pack("q2", 0, 0);',
+  'syscall(228, 0, $ts) == 0 or die "clock_gettime: $!\\n";',
+  'my ($s, $ns) = unpack("q2", $ts); my $t = $s + $ns / 1e9 + $off; my $S = int($t);',
+  'syscall(227, 0, pack("q2", $S, int(($t - $S) * 1e9))) == 0 or die "clock_settime: $!\\n";',
+  'open(my $f, ">", "/dev/urandom") or die "$!\\n"; print $f pack("H*", $hex); close($f) or die "$!\\n";',
+  'open($f, "<", "/dev/urandom") or die "$!\\n"; ioctl($f, 0x5207, 0) or die "RNDRESEEDCRNG: $!\\n";',
+].join(' ');
 
 /**
  * Sets the guest clock from the host's and reseeds its RNG, over `conn` (the connection the caller then hands on,
@@ -56,12 +65,8 @@ export async function refreshGuest(conn: SshConnection, signal?: AbortSignal): P
   const received = Date.now();
   if (!Number.isFinite(guest)) throw new VmError('the guest did not tell its time');
   const offset = (sent + received) / 2000 - guest;
-  const script = [
-    `now=$(date +%s.%N)`,
-    `date -u -s "@$(perl -e 'printf "%.6f", $ARGV[0] + $ARGV[1]' "$now" ${offset.toFixed(6)})" >/dev/null`,
-    `perl -e ${shellQuote(RESEED_PERL)} ${randomBytes(64).toString('hex')}`,
-  ].join('\n');
-  await run(conn, `sudo -n sh -c ${shellQuote(script)}`, signal);
+  const args = [offset.toFixed(6), randomBytes(64).toString('hex')];
+  await run(conn, `sudo -n perl -e ${shellQuote(REFRESH_PERL)} ${args.join(' ')}`, signal);
   return offset;
 }
 
