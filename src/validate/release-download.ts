@@ -13,19 +13,28 @@ import { redact } from '../log/redact.js';
 const MAX_BYTES = 16 * 1024 * 1024;
 
 async function fetchOptional(url: string, signal?: AbortSignal): Promise<Buffer | undefined> {
+  let tooLarge = false;
   try {
-    const r = await got(url, {
+    const request = got(url, {
       responseType: 'buffer',
       throwHttpErrors: false,
       timeout: { request: 60_000 },
       retry: { limit: 2 },
       ...(signal !== undefined ? { signal } : {}),
     });
+    // Stopped as soon as it passes the limit: a hostile or broken server cannot make krel hold gigabytes.
+    request.on('downloadProgress', (p: { transferred: number }) => {
+      if (p.transferred > MAX_BYTES && !tooLarge) {
+        tooLarge = true;
+        request.cancel();
+      }
+    });
+    const r = await request;
     if (r.statusCode === 404) return undefined;
     if (r.statusCode !== 200) throw new ApplyError(`${redact(url)} answered HTTP ${r.statusCode}`);
-    if (r.body.length > MAX_BYTES) throw new ApplyError(`${redact(url)} is larger than ${MAX_BYTES} bytes`);
     return r.body;
   } catch (e) {
+    if (tooLarge) throw new ApplyError(`${redact(url)} is larger than ${MAX_BYTES} bytes`);
     if (e instanceof ApplyError) throw e;
     throw new ApplyError(`cannot download ${redact(url)}: ${(e as Error).message}`);
   }

@@ -62,22 +62,26 @@ describe('krel validate: a signed release is checked before it is installed', fu
     if (work !== undefined) rmSync(work, { recursive: true, force: true });
   });
 
+  /** krel validate of `source` on a host nothing listens on (only the checks before any target run). */
+  const validateOn = (source: string[], extra: string[], env: NodeJS.ProcessEnv = {}) =>
+    runKrel(
+      [
+        'validate',
+        '--config',
+        config,
+        ...source,
+        '--host',
+        'u@127.0.0.1:1',
+        '--identity',
+        path.join(work, 'id'),
+        '--known-host-key',
+        `SHA256:${'A'.repeat(43)}`,
+        ...extra,
+      ],
+      { env },
+    );
   /** Plan a validation of `dir` on a host (a dry run: nothing is contacted). */
-  const plan = (dir: string) =>
-    runKrel([
-      'validate',
-      '--config',
-      config,
-      '--dist',
-      dir,
-      '--host',
-      'u@127.0.0.1:1',
-      '--identity',
-      path.join(work, 'id'),
-      '--known-host-key',
-      `SHA256:${'A'.repeat(43)}`,
-      '--dry-run',
-    ]);
+  const plan = (dir: string) => validateOn(['--dist', dir], ['--dry-run']);
 
   it('a release signed with the key beside the install script passes the check', async () => {
     const r = await plan(dist);
@@ -107,9 +111,22 @@ describe('krel validate: a signed release is checked before it is installed', fu
   it('a release on GitHub (--release TAG) is checked on this host before any target is contacted', async () => {
     // A stand-in for github.com's download URLs, on 127.0.0.1, serving the signed release or a tampered copy.
     let served = dist;
+    let endless = false;
     const requests: string[] = [];
     const server = createServer((req, res) => {
       requests.push(req.url ?? '');
+      if (endless && (req.url ?? '').endsWith('/SHA256SUMS')) {
+        // A broken or hostile server: a checksum list that never ends.
+        res.writeHead(200);
+        const chunk = Buffer.alloc(1024 * 1024, 'x');
+        const more = (): void => {
+          while (!res.destroyed && res.write(chunk));
+          if (!res.destroyed) res.once('drain', more);
+        };
+        res.on('close', () => res.removeAllListeners('drain'));
+        more();
+        return;
+      }
       const m = /^\/kontainapp\/km\/releases\/download\/v1\.0\.0\/([\w.-]+)$/.exec(req.url ?? '');
       const file = m !== null ? path.join(served, m[1]!) : undefined;
       if (file === undefined || !existsSync(file)) {
@@ -121,24 +138,9 @@ describe('krel validate: a signed release is checked before it is installed', fu
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as AddressInfo).port;
     const validate = () =>
-      runKrel(
-        [
-          'validate',
-          '--config',
-          config,
-          '--release',
-          'v1.0.0',
-          '--host',
-          'u@127.0.0.1:1',
-          '--identity',
-          path.join(work, 'id'),
-          '--known-host-key',
-          `SHA256:${'A'.repeat(43)}`,
-          '--ssh-timeout',
-          '2',
-        ],
-        { env: { GITHUB_SERVER_URL: `http://127.0.0.1:${port}` } },
-      );
+      validateOn(['--release', 'v1.0.0'], ['--ssh-timeout', '2'], {
+        GITHUB_SERVER_URL: `http://127.0.0.1:${port}`,
+      });
     try {
       const good = await validate();
       expect(good.stderr).to.include('release v1.0.0: signature and attestations verified before installing');
@@ -158,6 +160,14 @@ describe('krel validate: a signed release is checked before it is installed', fu
         /krel: release v1\.0\.0 at http:\/\/127\.0\.0\.1:\d+\/kontainapp\/km\/releases\/download: SHA256SUMS\.sig does not verify/,
       );
       expect(r.stderr, 'no target was provisioned').to.not.include('provision');
+
+      endless = true;
+      const huge = await validate();
+      expect(huge.code, huge.stderr).to.equal(4);
+      expect(huge.stderr.trim().split('\n').at(-1)).to.match(
+        /^krel: .*\/v1\.0\.0\/SHA256SUMS is larger than 16777216 bytes$/,
+      );
+      expect(huge.stderr).to.not.match(/\n\s+at /);
     } finally {
       server.close();
     }
