@@ -6,8 +6,9 @@
 import got from 'got';
 import type { ReleaseFiles } from '../attest/check.js';
 import { PROVENANCE_FILE, SBOM_FILE, SIG_FILE, SUMS_FILE } from '../config/release-files.js';
-import { ApplyError } from '../errors/index.js';
+import { ApplyError, UsageError } from '../errors/index.js';
 import { redact } from '../log/redact.js';
+import { type ArtifactSource, checkSignedRelease, hasReleaseKey, type ServedFiles } from './artifacts.js';
 
 /** Larger than any checksum list or attestation krel writes; a bigger answer is refused. */
 const MAX_BYTES = 16 * 1024 * 1024;
@@ -40,7 +41,7 @@ async function fetchOptional(url: string, signal?: AbortSignal): Promise<Buffer 
   }
 }
 
-export async function downloadReleaseFiles(
+async function downloadReleaseFiles(
   baseUrl: string,
   tag: string,
   signal?: AbortSignal,
@@ -50,4 +51,24 @@ export async function downloadReleaseFiles(
     [SUMS_FILE, SIG_FILE, PROVENANCE_FILE, SBOM_FILE].map((f) => fetchOptional(at(f), signal)),
   );
   return { sums, signature, provenance: provenance?.toString('utf8'), sbom: sbom?.toString('utf8') };
+}
+
+/**
+ * A release on GitHub, checked against the key beside the install script before any target installs it (as a
+ * local one is while planning). False when there is no key, so nothing was checked.
+ */
+export async function checkPublishedRelease(
+  src: Extract<ArtifactSource, { kind: 'url' }>,
+  served: ServedFiles,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  if (!hasReleaseKey(served)) return false;
+  const files = await downloadReleaseFiles(src.baseUrl, src.tag, signal);
+  if (files.sums === undefined) {
+    throw new UsageError(
+      `release ${src.tag} has no SHA256SUMS at ${src.baseUrl}/${src.tag}/: publish it first`,
+    );
+  }
+  checkSignedRelease(`release ${src.tag} at ${src.baseUrl}`, files, served);
+  return true;
 }

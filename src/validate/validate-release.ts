@@ -10,8 +10,8 @@ import { InterruptedError, UsageError } from '../errors/index.js';
 import { appendStepSummary } from '../log/ci.js';
 import { redact } from '../log/redact.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { checkArtifacts, checkSignedRelease, describeSource, hasReleaseKey } from './artifacts.js';
-import { downloadReleaseFiles } from './release-download.js';
+import { checkArtifacts, describeSource } from './artifacts.js';
+import { checkPublishedRelease } from './release-download.js';
 import { checkOutputPaths } from './output-paths.js';
 import type { ValidationReport } from './report.js';
 import { toJunitXml } from './report-junit.js';
@@ -132,15 +132,10 @@ export async function applyValidation(ctx: ReleaseContext, v: PlannedValidation)
     `validating ${plan.doc} (${v.steps.length} steps) on ${plan.targets.join(', ')}: ${describeSource(plan.source)}`,
   );
   const src = plan.source;
-  if (src.kind === 'url' && hasReleaseKey({ installScript: plan.installScript })) {
-    // A release on GitHub is checked here, like a local one in the plan, before any target installs it.
-    const files = await downloadReleaseFiles(src.baseUrl, src.tag, ctx.signal);
-    if (files.sums === undefined) {
-      throw new UsageError(
-        `release ${src.tag} has no SHA256SUMS at ${src.baseUrl}/${src.tag}/: publish it first`,
-      );
-    }
-    checkSignedRelease(`release ${src.tag} at ${src.baseUrl}`, files, { installScript: plan.installScript });
+  if (
+    src.kind === 'url' &&
+    (await checkPublishedRelease(src, { installScript: plan.installScript }, ctx.signal))
+  ) {
     ctx.logger.info(`release ${src.tag}: signature and attestations verified before installing`);
   }
   const count = (kind: 'vm' | 'host'): number => v.targets.filter((t) => t.kind === kind).length;

@@ -75,8 +75,6 @@ export interface QemuTarget extends Target {
   readonly image: CachedImage | undefined;
 }
 
-export { GUEST_USER };
-
 /** Slowdown of commands under TCG emulation compared with a real CPU (step timeouts are multiplied by it). */
 const TCG_TIME_SCALE = 4;
 
@@ -162,7 +160,6 @@ export async function provisionQemu(
               memoryMiB,
               network,
               detached: keep,
-
               bootTimeoutMs,
               runRoot,
               logger,
