@@ -3,7 +3,7 @@
  * publish, validate release), sharing one release context and one typed result. Adding a capability (images, signing)
  * is one more entry here.
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { ReleaseContext } from '../context/release-context.js';
 import { UsageError } from '../errors/index.js';
@@ -20,6 +20,7 @@ import type { ReleaseManifest } from '../pack/types.js';
 import type { PublishResult } from '../publish/apply.js';
 import { refusalError } from '../publish/plan.js';
 import { applyPublish, planPublish } from '../publish/publish-release.js';
+import { checkFolderPath } from '../validate/output-paths.js';
 import type { ValidationReport } from '../validate/report.js';
 import { applyValidation, planValidation, validationError } from '../validate/validate-release.js';
 import { validationOptions, type ValidationRequest } from '../validate/validation-options.js';
@@ -93,9 +94,7 @@ export function preflightStage(result: ReleaseResult, o: ReleaseOptions): Stage<
   return {
     name: 'preflight: tag rule and store (read-only)',
     async run(ctx) {
-      if (o.junitDir !== undefined && existsSync(o.junitDir) && !statSync(o.junitDir).isDirectory()) {
-        throw new UsageError(`--junit-dir ${o.junitDir} is a file: name a folder (it is created if missing)`);
-      }
+      if (o.junitDir !== undefined) checkFolderPath('--junit-dir', o.junitDir);
       const plan = await planPublish(ctx, { rulesOnly: true, dist: o.out });
       if (plan.action === 'refuse') throw refusalError(plan);
       ctx.logger.info(`${plan.action} ${result.tag}: allowed by the tag rules`);

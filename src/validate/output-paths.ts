@@ -35,12 +35,13 @@ export function checkOutputPaths(o: {
       throw new UsageError(`${flag} ${file}: ${blocker} is a file, not a folder: name another file`);
     }
   }
-  if (o.logDir !== undefined) {
-    const blocker = fileInTheWay(o.logDir);
-    if (blocker !== undefined) {
-      throw new UsageError(
-        `--log-dir ${o.logDir}: ${blocker} is a file: name a folder (it is created if missing)`,
-      );
-    }
+  if (o.logDir !== undefined) checkFolderPath('--log-dir', o.logDir);
+}
+
+/** A folder krel creates when missing (--log-dir, --junit-dir): nothing on its path may be a file. */
+export function checkFolderPath(flag: string, dir: string): void {
+  const blocker = fileInTheWay(dir);
+  if (blocker !== undefined) {
+    throw new UsageError(`${flag} ${dir}: ${blocker} is a file: name a folder (it is created if missing)`);
   }
 }

@@ -93,10 +93,14 @@ describe('krel release (pipeline gates, local store, real sshd)', function () {
     const file = path.join(host.work, 'junit-file');
     writeFileSync(file, 'mine\n');
     const out = path.join(host.work, 'dist-junit-file');
-    const r = await release(path.join(host.work, 'store-junit-file'), out, ['--junit-dir', file]);
-    expect(r.code, r.stderr).to.equal(2);
-    expect(r.stderr).to.include(`--junit-dir ${file} is a file`);
-    expect(r.stderr).to.not.match(/\n\s+at /);
+    for (const dir of [file, path.join(file, 'junit')]) {
+      const r = await release(path.join(host.work, 'store-junit-file'), out, ['--junit-dir', dir]);
+      expect(r.code, r.stderr).to.equal(2);
+      expect(r.stderr.trim().split('\n').at(-1)).to.equal(
+        `krel: --junit-dir ${dir}: ${file} is a file: name a folder (it is created if missing)`,
+      );
+      expect(r.stderr).to.not.match(/\n\s+at /);
+    }
     expect(readFileSync(file, 'utf8'), 'the file is untouched').to.equal('mine\n');
     expect(existsSync(out), 'make never ran').to.equal(false);
   });
