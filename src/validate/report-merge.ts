@@ -24,7 +24,18 @@ export async function readReport(file: string): Promise<ValidationReport> {
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw new UsageError(`cannot read the report ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'it is a folder'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : (code ?? String(e));
+    throw new UsageError(
+      `cannot read the report ${file}: ${why} (name the files krel validate --report wrote)`,
+    );
   }
   let data: unknown;
   try {

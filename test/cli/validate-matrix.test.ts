@@ -211,6 +211,16 @@ describe('krel validate on several targets at once (three real sshd hosts)', fun
     const bogus = await runKrel(['report', 'merge', files[0]!, notReport]);
     expect(bogus.code).to.equal(2);
     expect(bogus.stderr.trim()).to.match(/not a krel validate report/);
+    for (const [input, why] of [
+      [host.work, 'it is a folder'],
+      [path.join(host.work, 'no-such.json'), 'no such file'],
+    ] as const) {
+      const r = await runKrel(['report', 'merge', files[0]!, input]);
+      expect(r.code).to.equal(2);
+      expect(r.stderr.trim()).to.equal(
+        `krel: cannot read the report ${input}: ${why} (name the files krel validate --report wrote)`,
+      );
+    }
     expect(existsSync(path.join(host.work, 'merged-none.xml'))).to.equal(false);
   });
 
