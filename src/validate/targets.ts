@@ -86,6 +86,9 @@ export async function buildTargets(opts: TargetOptions): Promise<TargetSpec[]> {
   }
   const names = targets.map((t) => t.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
-  if (dup !== undefined) throw new UsageError(`target ${dup} is named twice`);
+  if (dup !== undefined)
+    throw new UsageError(
+      `target ${dup} is named twice: each target needs its own name (rename one --vm-image file, or drop a repeated --host)`,
+    );
   return targets;
 }

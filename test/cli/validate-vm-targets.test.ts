@@ -105,6 +105,15 @@ describe('krel validate: --vm all and --vm-image targets (dry run)', function ()
       expect(lines.at(-1)).to.match(message);
       expect(r.stderr).not.to.match(/\n\s+at /);
     }
+    // Two files of one name in different folders would be two targets of one name.
+    const twin = path.join(work, 'twin');
+    mkdirSync(twin);
+    writeFileSync(path.join(twin, 'my-cloud.qcow2'), readFileSync(image));
+    const r = await dry(['--vm-image', image, '--vm-image', path.join(twin, 'my-cloud.qcow2')]);
+    expect(r.code, r.stderr).to.equal(2);
+    expect(r.stderr.trim().split('\n').at(-1)).to.match(
+      /^krel: target my-cloud\.qcow2 is named twice: each target needs its own name \(rename one --vm-image file/,
+    );
     expect(readdirSync(runRoot), 'no VM directory was made').to.deep.equal([]);
   });
 
