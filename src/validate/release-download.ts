@@ -24,7 +24,7 @@ async function fetchOptional(url: string, signal?: AbortSignal): Promise<Buffer 
       ...(signal !== undefined ? { signal } : {}),
     });
     // Stopped as soon as it passes the limit: a hostile or broken server cannot make krel hold gigabytes.
-    request.on('downloadProgress', (p: { transferred: number }) => {
+    void request.on('downloadProgress', (p: { transferred: number }) => {
       if (p.transferred > MAX_BYTES && !tooLarge) {
         tooLarge = true;
         request.cancel();
