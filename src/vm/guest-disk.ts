@@ -5,6 +5,7 @@
  */
 import type { CachedImage } from './image-cache.js';
 import type { DiskBoot, KernelBoot } from './qemu-args.js';
+import type { RunFiles } from './run-dir.js';
 import type { KeyPair } from './ssh-keys.js';
 
 export interface RunKeys {
@@ -25,7 +26,7 @@ export interface GuestDisk {
   /** The cached krel image, when it is one. */
   image?: CachedImage;
   /** Writes what this boot needs into the run directory; returns the boot part of the qemu files. */
-  bootFiles(dir: string, keys: RunKeys): Promise<KernelBoot | DiskBoot>;
+  bootFiles(run: RunFiles, keys: RunKeys): Promise<KernelBoot | DiskBoot>;
 }
 
 /** A cached krel image: direct kernel boot, the keys passed through fw_cfg. */
@@ -36,12 +37,13 @@ export function recipeGuest(name: string, image: CachedImage): GuestDisk {
     backingFormat: 'qcow2',
     description: `${name} (${image.manifest.suite}, kernel ${image.manifest.kernelVersion})`,
     image,
-    bootFiles: (_dir, keys) =>
+    bootFiles: (run, keys) =>
       Promise.resolve({
         kernel: image.kernel,
         initrd: image.initrd,
         authorizedKey: keys.client.publicKeyFile,
         hostKey: keys.host.privateKeyFile,
+        refreshPipe: run.refreshPipe,
       }),
   };
 }

@@ -1,11 +1,14 @@
 /**
- * What a restored guest inherits from the instant its state was saved, put right over SSH before anyone uses it:
- * its clock (set from the host's) and its kernel RNG (host randomness mixed in, then a forced reseed), so two
- * runs restored from one state never share a clock skew or random numbers. Also the settling of a guest before
- * its state is saved: boot jobs finished, so a restored guest does not run them again.
+ * What a restored guest inherits from the instant its state was saved, put right before anyone uses it: its
+ * clock (set from the host's) and its kernel RNG (host randomness mixed in, then a forced reseed), so two runs
+ * restored from one state never share a clock skew or random numbers. Also the settling of a guest before its
+ * state is saved: boot jobs finished, so a restored guest does not run them again.
  */
 import { randomBytes } from 'node:crypto';
-import { connect, exec, shellQuote, type SshConnection, type SshEndpoint } from '../ssh/index.js';
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { InterruptedError } from '../errors/index.js';
+import { connect, exec, type SshConnection, type SshEndpoint } from '../ssh/index.js';
 import { VmError } from './errors.js';
 
 const EXEC_TIMEOUT_MS = 120_000;
@@ -39,35 +42,102 @@ async function withConnection<T>(
   }
 }
 
-/**
- * One root program (x86-64 system calls): adds ARGV[0] seconds to CLOCK_REALTIME relative to the guest's own
- * clock (clock_gettime, clock_settime), then mixes ARGV[1] (hex) into the RNG and forces a reseed
- * (RNDRESEEDCRNG). One process instead of a shell, two dates and two perls: each costs time under emulation.
- */
-const REFRESH_PERL = [
-  'my ($off, $hex) = @ARGV; my $ts = pack("q2", 0, 0);',
-  'syscall(228, 0, $ts) == 0 or die "clock_gettime: $!\\n";',
-  'my ($s, $ns) = unpack("q2", $ts); my $t = $s + $ns / 1e9 + $off; my $S = int($t);',
-  'syscall(227, 0, pack("q2", $S, int(($t - $S) * 1e9))) == 0 or die "clock_settime: $!\\n";',
-  'open(my $f, ">", "/dev/urandom") or die "$!\\n"; print $f pack("H*", $hex); close($f) or die "$!\\n";',
-  'open($f, "<", "/dev/urandom") or die "$!\\n"; ioctl($f, 0x5207, 0) or die "RNDRESEEDCRNG: $!\\n";',
-].join(' ');
+/** How long a restored guest may take to answer the refresh before the restore counts as failed. */
+const REFRESH_TIMEOUT_MS = 20_000;
+/** A first answer slower than this is asked again: the clock's error is at most the round trip. */
+const GOOD_ROUND_TRIP_MS = 200;
+
+export interface Refreshed {
+  /** The last round trip (host writes the request, reads the answer). */
+  roundTripMs: number;
+  /** The guest's clock minus the host's after the refresh, estimated at the middle of the round trip. */
+  offsetMs: number;
+  rounds: number;
+}
 
 /**
- * Sets the guest clock from the host's and reseeds its RNG, over `conn` (the connection the caller then hands on,
- * so a restore pays for one SSH login). The offset is measured with one round trip and applied inside the guest
- * relative to its own clock, so the command's start-up time adds no error.
- * Returns the measured offset before the correction (host minus guest, in seconds).
+ * Sets a restored guest's clock from the host's and reseeds its RNG through krel-refresh, the guest service that
+ * waits on the virtio-serial port org.krel.refresh (validate/images/guest-setup.sh), reached through the run's
+ * FIFO pair (qemu's pipe chardev: `<pipe>.in` to the guest, `<pipe>.out` from it). No login and no program is
+ * started, so it costs milliseconds and runs while the SSH login is under way. Asked once more when the answer
+ * was slow (a guest just resumed may take a moment to be scheduled), since the error is at most the round trip.
  */
-export async function refreshGuest(conn: SshConnection, signal?: AbortSignal): Promise<number> {
-  const sent = Date.now();
-  const guest = Number((await run(conn, 'date +%s.%N', signal)).trim());
-  const received = Date.now();
-  if (!Number.isFinite(guest)) throw new VmError('the guest did not tell its time');
-  const offset = (sent + received) / 2000 - guest;
-  const args = [offset.toFixed(6), randomBytes(64).toString('hex')];
-  await run(conn, `sudo -n perl -e ${shellQuote(REFRESH_PERL)} ${args.join(' ')}`, signal);
-  return offset;
+export async function refreshGuest(pipe: string, signal?: AbortSignal): Promise<Refreshed> {
+  const toGuest = openSync(`${pipe}.in`, constants.O_WRONLY | constants.O_NONBLOCK);
+  const fromGuest = new Socket({
+    fd: openSync(`${pipe}.out`, constants.O_RDONLY | constants.O_NONBLOCK),
+    readable: true,
+    writable: false,
+  });
+  const lines = answers(fromGuest);
+  try {
+    const deadline = Date.now() + REFRESH_TIMEOUT_MS;
+    for (let round = 1; ; round++) {
+      const sent = Date.now();
+      const ns = BigInt(sent) * 1_000_000n;
+      const request = `refresh ${ns / 1_000_000_000n} ${ns % 1_000_000_000n} ${randomBytes(64).toString('hex')}\n`;
+      writeSync(toGuest, request);
+      const answer = await lines.next(deadline, signal);
+      const received = Date.now();
+      const ok = /^ok (\d+)\.(\d{9})$/.exec(answer);
+      if (ok === null)
+        throw new VmError(`the guest could not set its clock and RNG: ${answer.slice(0, 200)}`);
+      const guestMs = Number(ok[1]) * 1000 + Number(ok[2]) / 1e6;
+      const roundTripMs = received - sent;
+      if (roundTripMs <= GOOD_ROUND_TRIP_MS || round === 3)
+        return { roundTripMs, offsetMs: guestMs - (sent + received) / 2, rounds: round };
+    }
+  } finally {
+    fromGuest.destroy();
+    closeSync(toGuest);
+  }
+}
+
+/** The guest's answers, one line at a time, each awaited until a deadline. */
+function answers(stream: Socket): { next(deadline: number, signal?: AbortSignal): Promise<string> } {
+  let buffered = '';
+  let ended: Error | undefined;
+  let wake: (() => void) | undefined;
+  stream.setEncoding('utf8');
+  stream.on('data', (d: string) => {
+    buffered += d;
+    wake?.();
+  });
+  stream.on('error', (e) => {
+    ended = e;
+    wake?.();
+  });
+  stream.on('end', () => {
+    ended = new VmError('qemu closed the refresh port');
+    wake?.();
+  });
+  return {
+    async next(deadline, signal) {
+      for (;;) {
+        const nl = buffered.indexOf('\n');
+        if (nl !== -1) {
+          const line = buffered.slice(0, nl);
+          buffered = buffered.slice(nl + 1);
+          return line;
+        }
+        if (ended) throw ended;
+        if (signal?.aborted === true) throw new InterruptedError();
+        const left = deadline - Date.now();
+        if (left <= 0)
+          throw new VmError(
+            `the guest did not answer the clock and RNG refresh within ${REFRESH_TIMEOUT_MS / 1000}s (krel-refresh)`,
+          );
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.min(left, 250));
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = undefined;
+      }
+    },
+  };
 }
 
 /** Waits (up to two minutes) until the guest's boot jobs are done, so its saved state is a quiet machine. */

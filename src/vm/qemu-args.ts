@@ -1,6 +1,6 @@
 /**
- * The qemu command line for one run (pure). Direct kernel boot of a throwaway overlay (or, for a user's image,
- * UEFI firmware booting the disk with a cloud-init seed drive: DiskBoot), virtio disk and NIC, user
+ * The qemu command line for one run (pure). Direct kernel boot of a throwaway overlay with the guest's refresh port
+ * (or, for a user's image, UEFI firmware booting the disk with a cloud-init seed drive: DiskBoot), virtio disk and NIC, user
  * networking with an OS-picked SSH forward on 127.0.0.1 (restricted unless the run needs the network), the SSH
  * keys in fw_cfg, serial console to a file, QMP on a unix socket, a pidfile, and no reboot (a panic ends qemu);
  * a restore adds -incoming (the rest must match the command line the state was saved with).
@@ -15,6 +15,8 @@ export interface KernelBoot {
   authorizedKey: string;
   /** The guest's private host key (fw_cfg opt/krel/host_key). */
   hostKey: string;
+  /** The FIFO pair of the virtio-serial port org.krel.refresh (guest-refresh.ts). */
+  refreshPipe: string;
 }
 
 /** A disk with its own bootloader (--vm-image): UEFI firmware boots it; the keys come in the seed drive. */
@@ -106,5 +108,11 @@ function bootArgs(f: QemuRunFiles): string[] {
     `name=opt/krel/authorized_key,file=${f.authorizedKey}`,
     '-fw_cfg',
     `name=opt/krel/host_key,file=${f.hostKey}`,
+    '-device',
+    'virtio-serial-pci,id=krelserial',
+    '-chardev',
+    `pipe,id=krelrefresh,path=${f.refreshPipe}`,
+    '-device',
+    'virtserialport,bus=krelserial.0,chardev=krelrefresh,name=org.krel.refresh',
   ];
 }

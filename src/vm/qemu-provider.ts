@@ -179,7 +179,7 @@ export async function provisionQemu(
         {
           candidates,
           files: {
-            ...(await guest.bootFiles(files.dir, { client, host })),
+            ...(await guest.bootFiles(files, { client, host })),
             overlay: files.overlay,
             serialLog: files.serialLog,
             qmpSocket: files.qmpSocket,

@@ -1,10 +1,11 @@
 /**
- * The per-run directory (overlay, serial log, QMP socket, pidfile, keys): /tmp/krel-vm-XXXXXX, owned by this
- * process. Directories left by a krel that was killed hard (owner and qemu both dead) are removed on the next run.
+ * The per-run directory (overlay, serial log, QMP socket, pidfile, keys, the FIFO pair of the guest's refresh
+ * port): /tmp/krel-vm-XXXXXX, owned by this process. Directories left by a krel that was killed hard (owner and qemu both dead) are removed on the next run.
  */
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { mkdtemp, rename, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { runCommand } from './run-command.js';
 
 const RUN_DIR_PREFIX = 'krel-vm-';
 
@@ -17,6 +18,8 @@ export interface RunFiles {
   ownerFile: string;
   knownHosts: string;
   qemuStderr: string;
+  /** qemu's pipe chardev of the refresh port: `<refreshPipe>.in` to the guest, `<refreshPipe>.out` from it. */
+  refreshPipe: string;
 }
 
 function runFiles(dir: string): RunFiles {
@@ -29,6 +32,7 @@ function runFiles(dir: string): RunFiles {
     ownerFile: path.join(dir, 'owner.pid'),
     knownHosts: path.join(dir, 'known_hosts'),
     qemuStderr: path.join(dir, 'qemu.err'),
+    refreshPipe: path.join(dir, 'refresh'),
   };
 }
 
@@ -38,7 +42,18 @@ export async function createRunDir(root: string): Promise<RunFiles> {
   // Written whole, then renamed: a concurrent sweep never reads a half-written owner.
   await writeFile(`${files.ownerFile}.tmp`, `${process.pid}\n`);
   await rename(`${files.ownerFile}.tmp`, files.ownerFile);
+  await makeRefreshPipe(files);
   return files;
+}
+
+/**
+ * (Re)creates the FIFO pair of the refresh port, empty: qemu opens both at start (read-write, so neither open waits
+ * for the other end), and a VM booted after a failed restore must not read that restore's request.
+ */
+export async function makeRefreshPipe(files: RunFiles): Promise<void> {
+  const pair = [`${files.refreshPipe}.in`, `${files.refreshPipe}.out`];
+  await Promise.all(pair.map((f) => rm(f, { force: true })));
+  await runCommand('mkfifo', ['-m', '600', ...pair]);
 }
 
 function alive(pidFile: string): boolean {

@@ -1,9 +1,10 @@
 /**
  * A fresh VM from a saved machine state (snapshot.ts): qemu started with -incoming on a new throwaway overlay
- * backed by the frozen disk, the state loaded from its file, the guest resumed, then its clock and RNG refreshed
- * (guest-refresh.ts) over the SSH connection the target then hands to its first user (one login per run). Every run starts from the same clean machine and writes nothing back. The run's client key
- * reaches the guest as before (fw_cfg is read from the new command line at each login); the host key is the one
- * the state was saved with, pinned from the state's record. When the state cannot be used, restoreSaved says why
+ * backed by the frozen disk, the state loaded from its file, the guest resumed; then, at once, its clock and RNG
+ * are refreshed through its refresh port (guest-refresh.ts) and krel logs in, and the target hands that connection
+ * to its first user (one login per run). Every run starts from the same clean machine and writes nothing back.
+ * The run's client key reaches the guest as before (fw_cfg is read from the new command line at each login); the
+ * host key is the one the state was saved with, pinned from the state's record. When the state cannot be used, restoreSaved says why
  * and returns undefined: the caller cold boots.
  */
 import { errorMessage, InterruptedError } from '../errors/index.js';
@@ -17,7 +18,7 @@ import { buildQemuArgs } from './qemu-args.js';
 import { type Booted, type BootState, startQemu, waitUntil } from './qemu-boot.js';
 import { parseHostForwardPort, QmpClient } from './qmp.js';
 import { createOverlay } from './overlay.js';
-import type { RunFiles } from './run-dir.js';
+import { makeRefreshPipe, type RunFiles } from './run-dir.js';
 import { discardSnapshot, ensureSnapshot, type SavedState } from './snapshot.js';
 import { GUEST_USER, type KeyPair } from './ssh-keys.js';
 
@@ -94,7 +95,7 @@ export async function restoreSaved(r: RestoreRequest, state: BootState): Promise
     const booted = await resume(r, saved, candidate, state);
     const qemuGone = new AbortController();
     void booted.qemu.exited.then(() => qemuGone.abort(new VmError(`qemu ${booted.qemu.describeExit()}`)));
-    const conn = await waitForSsh(
+    const login = waitForSsh(
       {
         host: '127.0.0.1',
         port: booted.port,
@@ -108,14 +109,24 @@ export async function restoreSaved(r: RestoreRequest, state: BootState): Promise
         intervalMs: 250,
         onAttempt: (n, e) => logger.debug(`ssh attempt ${n}: ${e === undefined ? 'logged in' : e.message}`),
       },
-    );
-    logger.debug(`logged in ${formatDuration(Date.now() - started)} after qemu started`);
-    try {
-      await refreshGuest(conn, signal);
-    } catch (e) {
-      conn.close();
-      throw e;
+    ).then((c) => {
+      logger.debug(`logged in ${formatDuration(Date.now() - started)} after qemu started`);
+      return c;
+    });
+    // The clock and RNG are set through the refresh port while the login is under way.
+    const refresh = refreshGuest(r.files.refreshPipe, signal).then((f) => {
+      logger.debug(
+        `clock and RNG set ${formatDuration(Date.now() - started)} after qemu started ` +
+          `(round trip ${f.roundTripMs}ms, ${f.rounds} round${f.rounds === 1 ? '' : 's'}, offset ${Math.round(f.offsetMs)}ms)`,
+      );
+    });
+    const [logged, refreshed] = await Promise.allSettled([login, refresh]);
+    if (refreshed.status === 'rejected') {
+      if (logged.status === 'fulfilled') logged.value.close();
+      throw refreshed.reason;
     }
+    if (logged.status === 'rejected') throw logged.reason;
+    const conn = logged.value;
     return {
       booted: { ...booted, bootMs: Date.now() - started },
       hostPublicKey: saved.hostPublicKey,
@@ -132,6 +143,7 @@ export async function restoreSaved(r: RestoreRequest, state: BootState): Promise
       delete state.qmp;
     }
     if (e instanceof StateRejected) await discardSnapshot(saved);
+    await makeRefreshPipe(r.files);
     logger.warn(`restoring ${name} failed (${errorMessage(e)}); falling back to a cold boot`);
     return undefined;
   }
@@ -155,6 +167,7 @@ async function resume(
       serialLog: files.serialLog,
       qmpSocket: files.qmpSocket,
       pidFile: files.pidFile,
+      refreshPipe: files.refreshPipe,
     },
     acceleratorArgs: candidate.args,
     memoryMiB: r.memoryMiB,

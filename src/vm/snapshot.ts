@@ -28,10 +28,11 @@ import { runCommand } from './run-command.js';
 import { createRunDir } from './run-dir.js';
 import { SerialConsole } from './serial-console.js';
 import { settleGuest } from './guest-refresh.js';
+import { dropZeroPages } from './state-sparse.js';
 import { CLIENT_KEY_COMMENT, createKeyPair, GUEST_USER } from './ssh-keys.js';
 
 /** Bump when what a saved state holds or how it is made changes. */
-export const SNAPSHOT_FORMAT_VERSION = 4;
+export const SNAPSHOT_FORMAT_VERSION = 5;
 
 const FILES = {
   state: 'state.bin',
@@ -64,6 +65,8 @@ interface SnapshotMeta {
   hostKeyFingerprint: string;
   savedAt: string;
   bootSeconds: number;
+  /** Zero-page records left out of the state (state-sparse.ts); 0 when it was kept as qemu wrote it. */
+  zeroPagesDropped: number;
 }
 
 export interface SnapshotKeyInputs {
@@ -86,6 +89,7 @@ export function snapshotKey(k: SnapshotKeyInputs): string {
       serialLog: 'S',
       qmpSocket: 'Q',
       pidFile: '/x/P',
+      refreshPipe: 'R',
     },
     acceleratorArgs: k.candidate.args,
     memoryMiB: k.memoryMiB,
@@ -223,6 +227,7 @@ async function saveState(o: EnsureSnapshotOptions, key: string, work: string): P
           serialLog: run.serialLog,
           qmpSocket: run.qmpSocket,
           pidFile: run.pidFile,
+          refreshPipe: run.refreshPipe,
         },
         qemuStderr: run.qemuStderr,
         memoryMiB: o.memoryMiB,
@@ -253,6 +258,7 @@ async function saveState(o: EnsureSnapshotOptions, key: string, work: string): P
     await booted.qmp.execute('migrate', { uri: `exec:cat > ${shellQuote(stateFile)}` });
     await waitMigrated(booted.qmp, signal);
     await booted.qemu.stop(booted.qmp);
+    const dropped = await makeSparse(stateFile, o.name, logger);
     await Promise.all([chmod(stateFile, 0o444), chmod(disk, 0o444)]);
     const meta: SnapshotMeta = {
       formatVersion: SNAPSHOT_FORMAT_VERSION,
@@ -265,6 +271,7 @@ async function saveState(o: EnsureSnapshotOptions, key: string, work: string): P
       hostKeyFingerprint: host.fingerprint,
       savedAt: new Date().toISOString(),
       bootSeconds: booted.bootMs / 1000,
+      zeroPagesDropped: dropped,
     };
     await rm(`${host.privateKeyFile}.pub`, { force: true });
     await writeFile(path.join(work, FILES.meta), JSON.stringify(meta, null, 2) + '\n');
@@ -278,6 +285,25 @@ async function saveState(o: EnsureSnapshotOptions, key: string, work: string): P
     state.qmp?.close();
     await rm(run.dir, { recursive: true, force: true });
     unguard();
+  }
+}
+
+/** Rewrites the saved stream without its zero pages (state-sparse.ts); returns how many were left out. */
+async function makeSparse(stateFile: string, name: string, logger: Logger): Promise<number> {
+  const sparse = `${stateFile}.sparse`;
+  try {
+    const made = await dropZeroPages(stateFile, sparse);
+    if (made.sparse) {
+      await rename(sparse, stateFile);
+      logger.debug(
+        `state of ${name}: ${made.dropped} zero pages left out, so a restore touches only used memory`,
+      );
+      return made.dropped;
+    }
+    logger.info(`state of ${name} kept as qemu wrote it (${made.why}): restores touch all guest memory`);
+    return 0;
+  } finally {
+    await rm(sparse, { force: true });
   }
 }
 

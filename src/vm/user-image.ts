@@ -111,7 +111,7 @@ export async function openUserImage(file: string, user: string, signal?: AbortSi
     backing: file,
     backingFormat: format,
     description: `${path.basename(file)} (${format}, UEFI, cloud-init NoCloud seed)`,
-    bootFiles: async (dir, keys) => {
+    bootFiles: async ({ dir }, keys) => {
       const firmwareVars = path.join(dir, 'efivars.fd');
       await copyFile(firmware.vars, firmwareVars);
       const seed = path.join(dir, 'seed.img');

@@ -37,12 +37,12 @@ export interface RecordingLogger {
   lines: string[];
 }
 
-/** A logger that keeps every line (and echoes them with KREL_TEST_VERBOSE=1). */
-export function recordingLogger(prefix = '[vm] '): RecordingLogger {
+/** A logger that keeps every line, debug lines too when asked (and echoes them with KREL_TEST_VERBOSE=1). */
+export function recordingLogger(prefix = '[vm] ', debug = false): RecordingLogger {
   const lines: string[] = [];
   const echo = process.env.KREL_TEST_VERBOSE === '1';
   const logger = new Logger({
-    verbose: echo,
+    verbose: echo || debug,
     ci: 'none',
     prefix,
     write: (line) => {

@@ -13,6 +13,7 @@ const files = {
   pidFile: '/r/qemu.pid',
   authorizedKey: '/r/id.pub',
   hostKey: '/r/host',
+  refreshPipe: '/r/refresh',
 };
 
 describe('vm/qemu-args', function () {
@@ -28,6 +29,8 @@ describe('vm/qemu-args', function () {
     expect(a).to.include('-qmp unix:/r/qmp.sock,server=on,wait=off');
     expect(a).to.include('-pidfile /r/qemu.pid');
     expect(a).to.include('-no-reboot');
+    expect(a).to.include('-chardev pipe,id=krelrefresh,path=/r/refresh');
+    expect(a).to.include('virtserialport,bus=krelserial.0,chardev=krelrefresh,name=org.krel.refresh');
   });
 
   it("a user image boots from its own disk with UEFI firmware (code read-only, the run's variables) and a read-only seed drive; no kernel, no fw_cfg keys", function () {
@@ -45,7 +48,8 @@ describe('vm/qemu-args', function () {
     expect(a).to.include('-drive file=/r/seed.img,if=virtio,format=raw,readonly=on');
     const drives = args.filter((x, i) => args[i - 1] === '-drive' && x.includes('if=virtio'));
     expect(drives[0], 'the image is the first disk').to.include('file=/r/disk.qcow2');
-    for (const absent of ['-kernel', '-initrd', '-append', '-fw_cfg']) expect(args).not.to.include(absent);
+    for (const absent of ['-kernel', '-initrd', '-append', '-fw_cfg', '-chardev'])
+      expect(args).not.to.include(absent);
   });
 
   it('names the VM after its run directory, so CI cleanup (pkill -f "-name krel-vm-") finds it', function () {

@@ -116,15 +116,17 @@ describe('vm/snapshot: restored VMs (real VMs)', function () {
     const runs: { target: QemuTarget; random: string; log: string[] }[] = [];
     let previous: QemuTarget | undefined;
     for (let i = 0; i < 2; i++) {
-      const log = recordingLogger();
+      const log = recordingLogger('[vm] ', true);
       const target = await provisionQemu({ logger: log.logger });
       try {
         expect(target.start, log.lines.join('\n')).to.equal('restored');
         expect(target.details.start).to.equal('restored');
         expect(log.lines.join('\n')).to.match(/is up: TCG, restored, /);
+        // The clock and RNG were set through the refresh port, not over a login.
+        expect(log.lines.join('\n')).to.match(/clock and RNG set .* after qemu started \(round trip \d+ms/);
         // The state's host key, pinned: connect() refuses any other.
         expect(target.endpoint.hostKeyFingerprint).to.equal(saved.hostKeyFingerprint);
-        // The login that set the clock is handed on once (the first run takes it; the second leaves it to dispose).
+        // The restore's login is handed on once (the first run takes it; the second leaves it to dispose).
         if (i === 0) {
           const handed = target.takeConnection?.();
           expect(handed, 'a restored target hands over its connection').to.not.equal(undefined);
@@ -176,8 +178,12 @@ describe('vm/snapshot: restored VMs (real VMs)', function () {
     }
     expect(runs[0]!.random).to.match(/^[0-9a-f]{32}$/);
     expect(runs[0]!.random).to.not.equal(runs[1]!.random);
-    // The saved state was read, never written.
+    // The saved state was read, never written; its main memory's zero pages were left out when it was saved.
     expect(sha256(saved.disk)).to.equal(disk);
+    const meta = JSON.parse(readFileSync(path.join(saved.dir, 'snapshot.json'), 'utf8')) as {
+      zeroPagesDropped: number;
+    };
+    expect(meta.zeroPagesDropped, 'zero pages left out of the state').to.be.above(10_000);
   });
 
   it('a saved state qemu cannot load falls back to a cold boot, says so, and is discarded', async function () {

@@ -13,25 +13,22 @@ chmod 0440 "$root/etc/sudoers.d/krel"
 # fw_cfg in sysfs: /sys/firmware/qemu_fw_cfg/by_name/opt/krel/*/raw
 printf 'qemu_fw_cfg\n' >"$root/etc/modules-load.d/krel.conf"
 
-# sshd: the only host key is the one krel injects; the authorized key is read from fw_cfg at each login.
+# sshd: the only host key is the one krel injects; only krel logs in, with the key read from fw_cfg at each login
+# (a restored VM gets this run's key through the new command line's fw_cfg).
 rm -f "$root"/etc/ssh/ssh_host_*
 cat >"$root/etc/ssh/sshd_config.d/krel.conf" <<'CONF'
 HostKey /etc/ssh/ssh_host_ed25519_key
+AllowUsers krel
 AuthorizedKeysFile none
-AuthorizedKeysCommand /usr/local/sbin/krel-authorized-keys %u
+AuthorizedKeysCommand /bin/cat /sys/firmware/qemu_fw_cfg/by_name/opt/krel/authorized_key/raw
 AuthorizedKeysCommandUser root
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 PermitRootLogin no
 UseDNS no
 CONF
-cat >"$root/usr/local/sbin/krel-authorized-keys" <<'SH'
-#!/bin/sh
-# Prints the public key krel passed for this boot (fw_cfg opt/krel/authorized_key) when the user is krel.
-[ "$1" = krel ] || exit 0
-exec cat /sys/firmware/qemu_fw_cfg/by_name/opt/krel/authorized_key/raw
-SH
-chmod 0755 "$root/usr/local/sbin/krel-authorized-keys"
+# A login runs no motd scripts: each program a login starts costs time in an emulated guest.
+sed -i '/pam_motd\.so/d' "$root/etc/pam.d/sshd"
 
 cat >"$root/usr/local/sbin/krel-host-key" <<'SH'
 #!/bin/sh
@@ -63,6 +60,51 @@ RemainAfterExit=yes
 RequiredBy=ssh.service
 UNIT
 chroot "$root" systemctl enable krel-host-key.service
+
+# A VM restored from a saved state wakes up with the clock and RNG of the instant it was saved. krel-refresh waits
+# on the virtio-serial port org.krel.refresh; right after a restore krel writes "refresh SECONDS NANOSECONDS HEX"
+# there: the clock is set to that time and the hex bytes are mixed into the RNG before a forced reseed
+# (RNDRESEEDCRNG). It answers "ok SECONDS.NANOSECONDS" (its clock after setting it) or "error WHAT". Being already
+# running, it answers in milliseconds, while the SSH login is still under way.
+cat >"$root/usr/local/sbin/krel-refresh" <<'PERL'
+#!/usr/bin/perl
+use strict;
+use warnings;
+my $port = '/dev/virtio-ports/org.krel.refresh';
+my $n = 0;
+sleep 1 until -e $port or ++$n > 60;
+open(my $io, '+<', $port) or die "krel-refresh: $port: $!\n";
+select((select($io), $| = 1)[0]);
+sub answer { print $io "@_\n"; }
+while (defined(my $line = <$io>)) {
+  my ($s, $ns, $hex) = $line =~ /^refresh (\d+) (\d{1,9}) ([0-9a-f]{2,256})$/ or do { answer('error bad request'); next };
+  # clock_settime(CLOCK_REALTIME), x86-64 system call 227
+  syscall(227, 0, pack('q2', $s, $ns)) == 0 or do { answer("error clock_settime: $!"); next };
+  my ($w, $r);
+  open($w, '>', '/dev/urandom') and print($w pack('H*', $hex)) and close($w)
+    or do { answer("error writing /dev/urandom: $!"); next };
+  # RNDRESEEDCRNG
+  open($r, '<', '/dev/urandom') and ioctl($r, 0x5207, 0) and close($r)
+    or do { answer("error reseeding the RNG: $!"); next };
+  my $ts = pack('q2', 0, 0);
+  syscall(228, 0, $ts) == 0 or do { answer("error clock_gettime: $!"); next };
+  my ($gs, $gns) = unpack('q2', $ts);
+  answer(sprintf('ok %d.%09d', $gs, $gns));
+}
+# The port closed (the host end went away): systemd starts it again.
+PERL
+chmod 0755 "$root/usr/local/sbin/krel-refresh"
+cat >"$root/etc/systemd/system/krel-refresh.service" <<'UNIT'
+[Unit]
+Description=Set the clock and reseed the RNG when krel restores this VM
+[Service]
+ExecStart=/usr/local/sbin/krel-refresh
+Restart=always
+RestartSec=1
+[Install]
+WantedBy=multi-user.target
+UNIT
+chroot "$root" systemctl enable krel-refresh.service
 
 # Networking: qemu's user network is always 10.0.2.0/24 (guest 10.0.2.15, gateway 10.0.2.2, DNS 10.0.2.3), so
 # the address is static: no DHCP exchange to lose or wait for in a slow emulated guest (its SSH forward reaches
