@@ -68,6 +68,8 @@ export function connect(endpoint: SshEndpoint, opts: ConnectOptions = {}): Promi
       port: endpoint.port,
       username: endpoint.username,
       privateKey: endpoint.privateKey,
+      // Straight to the key: no "none" attempt first (a round trip that only learns the server wants a key).
+      authHandler: ['publickey'],
       readyTimeout: opts.timeoutMs ?? 20_000,
       keepaliveInterval: opts.keepaliveMs ?? 10_000,
       keepaliveCountMax: 4,

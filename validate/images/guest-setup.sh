@@ -14,14 +14,13 @@ chmod 0440 "$root/etc/sudoers.d/krel"
 printf 'qemu_fw_cfg\n' >"$root/etc/modules-load.d/krel.conf"
 
 # sshd: the only host key is the one krel injects; only krel logs in, with the key read from fw_cfg at each login
-# (a restored VM gets this run's key through the new command line's fw_cfg).
+# (a restored VM gets this run's key through the new command line's fw_cfg). sshd reads that fw_cfg file itself,
+# as krel, who owns it read-only (krel-host-key below): no program is started to look the key up.
 rm -f "$root"/etc/ssh/ssh_host_*
 cat >"$root/etc/ssh/sshd_config.d/krel.conf" <<'CONF'
 HostKey /etc/ssh/ssh_host_ed25519_key
 AllowUsers krel
-AuthorizedKeysFile none
-AuthorizedKeysCommand /bin/cat /sys/firmware/qemu_fw_cfg/by_name/opt/krel/authorized_key/raw
-AuthorizedKeysCommandUser root
+AuthorizedKeysFile /sys/firmware/qemu_fw_cfg/by_name/opt/krel/authorized_key/raw
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 PermitRootLogin no
@@ -32,8 +31,10 @@ sed -i '/pam_motd\.so/d' "$root/etc/pam.d/sshd"
 
 cat >"$root/usr/local/sbin/krel-host-key" <<'SH'
 #!/bin/sh
-# Installs the SSH host key krel passed for this boot (fw_cfg opt/krel/host_key), so krel can pin it.
+# Installs the SSH host key krel passed for this boot (fw_cfg opt/krel/host_key), so krel can pin it, and gives
+# krel the authorized key krel passed (opt/krel/authorized_key), read-only, for sshd to read as krel.
 set -eu
+authorized=/sys/firmware/qemu_fw_cfg/by_name/opt/krel/authorized_key/raw
 src=/sys/firmware/qemu_fw_cfg/by_name/opt/krel/host_key/raw
 key=/etc/ssh/ssh_host_ed25519_key
 i=0
@@ -43,6 +44,8 @@ cat "$src" >"$key.tmp"
 chmod 0600 "$key.tmp"
 mv "$key.tmp" "$key"
 ssh-keygen -y -f "$key" >"$key.pub"
+chown krel:krel "$authorized"
+chmod 0400 "$authorized"
 echo "krel-guest: ssh host key $(ssh-keygen -l -f "$key.pub" | cut -d' ' -f2)" >/dev/console
 SH
 chmod 0755 "$root/usr/local/sbin/krel-host-key"
