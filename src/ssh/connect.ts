@@ -2,7 +2,7 @@
  * Connect to an SshEndpoint with the host key pinned, and wait for a booting machine's sshd to answer.
  * This directory is the only place that imports ssh2.
  */
-import { Client } from 'ssh2';
+import { type CipherAlgorithm, Client } from 'ssh2';
 import { errorMessage } from '../errors/index.js';
 import { describeEndpoint, type SshEndpoint } from './endpoint.js';
 import { HostKeyMismatchError, SshError } from './errors.js';
@@ -14,6 +14,8 @@ export interface SshConnection {
   readonly client: Client;
   /** Resolves when the connection closes, for any reason. */
   readonly closed: Promise<void>;
+  /** The cipher the handshake chose (client to server). */
+  readonly cipher: string;
   close(): void;
 }
 
@@ -44,11 +46,13 @@ export function connect(endpoint: SshEndpoint, opts: ConnectOptions = {}): Promi
     if (opts.signal?.aborted) return onAbort();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     const closed = new Promise<void>((res) => client.once('close', () => res()));
+    let cipher = '';
+    client.once('handshake', (n: { cs: { cipher: string } }) => (cipher = n.cs.cipher));
     client.once('ready', () => {
       if (settled) return;
       settled = true;
       opts.signal?.removeEventListener('abort', onAbort);
-      resolve({ endpoint, client, closed, close: () => client.end() });
+      resolve({ endpoint, client, closed, cipher, close: () => client.end() });
     });
     client.on('error', (e: Error & { level?: string }) => {
       const auth = e.level === 'client-authentication';
@@ -70,6 +74,9 @@ export function connect(endpoint: SshEndpoint, opts: ConnectOptions = {}): Promi
       privateKey: endpoint.privateKey,
       // Straight to the key: no "none" attempt first (a round trip that only learns the server wants a key).
       authHandler: ['publickey'],
+      ...(endpoint.ciphers !== undefined
+        ? { algorithms: { cipher: [...endpoint.ciphers] as CipherAlgorithm[] } }
+        : {}),
       readyTimeout: opts.timeoutMs ?? 20_000,
       keepaliveInterval: opts.keepaliveMs ?? 10_000,
       keepaliveCountMax: 4,

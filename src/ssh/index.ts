@@ -1,7 +1,7 @@
 /** The SSH layer: the only module that talks ssh2. */
 export { connect, waitForSsh } from './connect.js';
 export type { ConnectOptions, SshConnection, WaitOptions } from './connect.js';
-export { describeEndpoint } from './endpoint.js';
+export { CHACHA20_FIRST, describeEndpoint } from './endpoint.js';
 export type { SshEndpoint } from './endpoint.js';
 export { HostKeyMismatchError, SshError } from './errors.js';
 export { exec } from './exec.js';

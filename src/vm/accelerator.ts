@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { CHACHA20_FIRST } from '../ssh/index.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 
 export type AcceleratorName = 'kvm' | 'tcg';
@@ -17,6 +18,8 @@ export interface AcceleratorCandidate {
   accelerator: AcceleratorName;
   /** qemu arguments selecting it (accelerator, CPU model, CPUs). */
   args: string[];
+  /** The SSH ciphers to offer the guest: its CPU model decides which it runs fast (undefined: ssh2's default). */
+  sshCiphers?: readonly string[];
 }
 
 export const KVM: AcceleratorCandidate = {
@@ -34,6 +37,8 @@ export const KVM: AcceleratorCandidate = {
 export const TCG: AcceleratorCandidate = {
   accelerator: 'tcg',
   args: ['-accel', 'tcg', '-cpu', 'qemu64', '-smp', '2'],
+  // qemu64 has no AES instructions.
+  sshCiphers: CHACHA20_FIRST,
 };
 
 /** How long a KVM attempt may take to print the kernel banner before it is declared broken. */

@@ -235,6 +235,7 @@ export async function provisionQemu(
         username: GUEST_USER,
         privateKey: client.privateKey,
         hostKeyFingerprint: hostKey.hostKeyFingerprint,
+        ...(accelerator.sshCiphers !== undefined ? { ciphers: accelerator.sshCiphers } : {}),
       },
       gone: gone.signal,
       details,

@@ -102,6 +102,7 @@ export async function restoreSaved(r: RestoreRequest, state: BootState): Promise
         username: GUEST_USER,
         privateKey: r.client.privateKey,
         hostKeyFingerprint: saved.hostKeyFingerprint,
+        ...(candidate.sshCiphers !== undefined ? { ciphers: candidate.sshCiphers } : {}),
       },
       {
         deadline: Date.now() + RESTORE_TIMEOUT_MS,

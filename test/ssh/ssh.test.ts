@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {
+  CHACHA20_FIRST,
   connect,
   exec,
   forwardIn,
@@ -36,6 +37,14 @@ describe('ssh layer against a real sshd', function () {
     expect(events[1]).to.match(/^err@\d+:two$/);
     // Streamed, not buffered until exit: "one" arrived about the sleep's length before "two", whatever the load.
     expect(second! - first!).to.be.at.least(500);
+  });
+
+  it('offers the endpoint ciphers in its order: a guest without AES instructions gets ChaCha20-Poly1305', async () => {
+    const chacha = await connect({ ...peer.sshd.endpoint, ciphers: CHACHA20_FIRST });
+    chacha.close();
+    expect(chacha.cipher).to.equal('chacha20-poly1305@openssh.com');
+    // Without a list, ssh2's default order (AES-GCM first) decides.
+    expect(peer.conn.cipher).to.match(/^aes\d+-gcm/);
   });
 
   it('exec exports env values verbatim, however they are quoted', async () => {
