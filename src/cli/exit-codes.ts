@@ -10,6 +10,8 @@ export const EXIT = {
   apply: 4,
   validation: 5,
   interrupted: 130,
+  /** stdout or stderr lost its reader (EPIPE): 128 + SIGPIPE, as a shell reports a GNU tool killed by it */
+  brokenPipe: 141,
 } as const;
 
 const BY_KIND: Record<ErrorKind, number> = {

@@ -6,7 +6,7 @@ import { detectCi, formatAnnotation } from '../log/ci.js';
 import { redact, registerEnvSecrets } from '../log/redact.js';
 import { EXIT, exitCodeOf } from './exit-codes.js';
 import { buildProgram } from './program.js';
-import { abortController, installSignalHandlers } from './signals.js';
+import { abortController, installSignalHandlers, outputClosed } from './signals.js';
 
 function report(e: unknown): void {
   if (e instanceof CommanderError) return; // commander already printed it
@@ -32,10 +32,13 @@ async function main(): Promise<number> {
     await buildProgram().parseAsync(process.argv);
     return EXIT.ok;
   } catch (e) {
+    // The reader went away (signals.ts): the error is most likely the abort that followed; say nothing.
+    if (outputClosed()) return EXIT.brokenPipe;
     const err = abortController.signal.aborted && !(e instanceof KrelError) ? new InterruptedError() : e;
     report(err);
     return exitCodeOf(err);
   }
 }
 
-process.exitCode = await main();
+const code = await main();
+process.exitCode = outputClosed() ? EXIT.brokenPipe : code;

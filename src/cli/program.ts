@@ -23,7 +23,8 @@ export function buildProgram(): Command {
 Exit codes:
   0 ok (dry run included)   1 internal error   2 usage or config error
   3 refused by a rule or preflight (nothing changed)   4 apply failed part-way
-  5 validation ran and a step failed   130 interrupted`,
+  5 validation ran and a step failed   130 interrupted
+  141 the reader of krel's output went away (krel ... | head)`,
   );
   for (const make of COMMANDS) {
     const cmd = make();
