@@ -2,8 +2,17 @@
  * Progress for long byte-counted work (archives, uploads, image builds): a bar per item on a TTY,
  * a plain line at start and end otherwise (CI, pipes, --json).
  */
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type * as CliProgress from 'cli-progress';
 import { formatBytes, type Logger } from './logger.js';
+
+/**
+ * cli-progress draws on a TTY only, so it is loaded there, when the first progress starts, and never by a run in
+ * CI or a pipe. It is CommonJS and createProgress is synchronous: createRequire, not import().
+ */
+function loadCliProgress(): typeof CliProgress {
+  return createRequire(import.meta.url)('cli-progress') as typeof CliProgress;
+}
 
 export interface ProgressItem {
   /** Add n units of progress. */
@@ -32,6 +41,7 @@ export function createProgress(logger: Logger, opts: { enabled?: boolean } = {})
       stop() {},
     };
   }
+  const cliProgress = loadCliProgress();
   const multi = new cliProgress.MultiBar(
     {
       stream: process.stderr,

@@ -8,8 +8,7 @@ import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
 import Bottleneck from 'bottleneck';
 import type { Logger } from '../log/logger.js';
-
-export const DEFAULT_API_URL = 'https://api.github.com';
+import { DEFAULT_API_URL } from './github-api-url.js';
 
 export interface GitHubClientOptions {
   token: string;

@@ -4,37 +4,17 @@
  *   dir:PATH the local release store rooted at PATH (relative to the current directory on the command line,
  *            to krel.json in the config)
  */
+import path from 'node:path';
 import type { StoreSpec } from '../config/store-spec.js';
 import type { KrelConfig } from '../config/types.js';
 import { RefusedError, UsageError } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
 import { addSecret } from '../log/redact.js';
-import { createDirStore } from './dir-store.js';
-import { DEFAULT_API_URL } from './github-client.js';
-import { createGitHubStore } from './github-store.js';
+import { dirLayout } from './dir-layout.js';
+import { githubApiUrl } from './github-api-url.js';
+import { lazyStore } from './lazy-store.js';
 import { msFromEnv } from './tuning.js';
 import type { ReleaseStore } from './types.js';
-
-/** GITHUB_API_URL, else api.github.com: an http(s) URL without credentials, or a UsageError naming it. */
-function githubApiUrl(env: NodeJS.ProcessEnv): string {
-  const value = env.GITHUB_API_URL;
-  if (value === undefined || value === '') return DEFAULT_API_URL;
-  const fix = 'set it to the API root, e.g. https://api.github.com or https://HOST/api/v3';
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    // Not echoed: a value that is no URL may still hold a password.
-    throw new UsageError(`GITHUB_API_URL is not a URL: ${fix}`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new UsageError(`GITHUB_API_URL must be an http or https URL, not ${url.protocol}: ${fix}`);
-  if (url.username !== '' || url.password !== '')
-    throw new UsageError(
-      'GITHUB_API_URL must not hold a user or password (user:password@): put the token in GITHUB_RELEASE_TOKEN or GITHUB_TOKEN',
-    );
-  return value;
-}
 
 function githubToken(env: NodeJS.ProcessEnv): string {
   const token = env.GITHUB_RELEASE_TOKEN || env.GITHUB_TOKEN;
@@ -64,19 +44,27 @@ export function createStore(input: CreateStoreInput): ReleaseStore {
       `no repository: set "repo": "owner/name" in ${config.file} or the GITHUB_REPOSITORY variable`,
     );
   }
-  if (spec.kind === 'dir') return createDirStore({ root: spec.root, repo });
+  if (spec.kind === 'dir') {
+    const { root } = spec;
+    dirLayout(path.resolve(root), repo); // what opening it checks, now; its module (proper-lockfile) on first call
+    return lazyStore('dir', async () => (await import('./dir-store.js')).createDirStore({ root, repo }));
+  }
   const [owner = '', name = ''] = repo.split('/');
   const apiUrl = githubApiUrl(env);
   logger.debug(`github ${repo} at ${apiUrl}`);
   const retryBase = msFromEnv(env, 'KREL_RETRY_BASE_MS');
   const spacing = msFromEnv(env, 'KREL_GITHUB_WRITE_SPACING_MS');
-  return createGitHubStore({
-    owner,
-    repo: name,
-    token: githubToken(env),
-    apiUrl,
-    logger,
-    ...(retryBase !== undefined ? { retryBaseMs: retryBase, uploadBaseDelayMs: retryBase } : {}),
-    ...(spacing !== undefined ? { writeSpacingMs: spacing } : {}),
-  });
+  const token = githubToken(env);
+  // octokit and got load on the store's first call, not at start-up (lazy-store.ts).
+  return lazyStore('github', async () =>
+    (await import('./github-store.js')).createGitHubStore({
+      owner,
+      repo: name,
+      token,
+      apiUrl,
+      logger,
+      ...(retryBase !== undefined ? { retryBaseMs: retryBase, uploadBaseDelayMs: retryBase } : {}),
+      ...(spacing !== undefined ? { writeSpacingMs: spacing } : {}),
+    }),
+  );
 }

@@ -3,7 +3,8 @@
  * refused. semver decides the release flags: a prerelease is never marked latest.
  */
 import picomatch from 'picomatch';
-import semver from 'semver';
+// Only coerce: the whole of semver (ranges, every comparator) costs every command ~25 ms at start-up.
+import coerce from 'semver/functions/coerce.js';
 
 export type TagRule = 'replace' | 'refuse';
 
@@ -23,7 +24,7 @@ export interface ReleaseVisibility {
 }
 
 export function releaseVisibility(tag: string, latest: boolean | 'legacy'): ReleaseVisibility {
-  const parsed = semver.coerce(tag, { includePrerelease: true });
+  const parsed = coerce(tag, { includePrerelease: true });
   if (parsed === null) return { prerelease: true, makeLatest: 'false' };
   const prerelease = parsed.prerelease.length > 0;
   const makeLatest = prerelease ? 'false' : latest === 'legacy' ? 'legacy' : latest ? 'true' : 'false';

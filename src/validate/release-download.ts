@@ -3,7 +3,6 @@
  * release on GitHub is checked against the release key (krel validate --release TAG) before any target installs
  * it, as a local one is. Only these small files are fetched; a file the release lacks is absent (404).
  */
-import got from 'got';
 import type { ReleaseFiles } from '../attest/check.js';
 import { PROVENANCE_FILE, SBOM_FILE, SIG_FILE, SUMS_FILE } from '../config/release-files.js';
 import { ApplyError, UsageError } from '../errors/index.js';
@@ -15,6 +14,8 @@ const MAX_BYTES = 16 * 1024 * 1024;
 
 async function fetchOptional(url: string, signal?: AbortSignal): Promise<Buffer | undefined> {
   let tooLarge = false;
+  // Loaded here, not at start-up: only a validation of a release on GitHub downloads anything on the host.
+  const { default: got } = await import('got');
   try {
     const request = got(url, {
       responseType: 'buffer',
