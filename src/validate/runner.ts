@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from '../log/logger.js';
 import { exec, type SshConnection } from '../ssh/index.js';
 import { ExpectMatcher, LineSplitter, Tail } from './output.js';
-import { closeSessionCommand, OPEN_SESSION, stepShellCommand } from './session.js';
+import { closeSessionCommand, sessionDir, stepShellCommand } from './session.js';
 import { markers, stepProgram } from './step-program.js';
 import type { Step } from './steps.js';
 import { TranscriptCheck, transcriptVerdict } from './transcript-check.js';
@@ -66,37 +66,22 @@ type Outcome = Pick<
   'status' | 'exitCode' | 'durationMs' | 'outputTail' | 'expectMissing' | 'diff' | 'reason'
 >;
 
-async function openSession(conn: SshConnection, signal?: AbortSignal): Promise<string> {
-  let out = '';
-  const r = await exec(conn, OPEN_SESSION, {
-    timeoutMs: 60_000,
-    ...(signal !== undefined ? { signal } : {}),
-    onStdout: (d) => (out += d.toString()),
-  });
-  const dir = out.trim();
-  if (r.exitCode !== 0 || !dir.startsWith('/')) {
-    throw new Error(
-      `could not start a shell session on ${conn.endpoint.host} (mktemp -d: exit ${r.exitCode})`,
-    );
-  }
-  return dir;
-}
-
 export async function runSteps(opts: RunStepsOptions): Promise<StepResult[]> {
-  const dir = opts.steps.some((s) => s.skip === undefined)
-    ? await openSession(opts.conn, opts.signal)
-    : undefined;
+  const session = { dir: sessionDir(randomBytes(16).toString('hex')), created: false };
   try {
-    return await runAll(opts, dir);
+    return await runAll(opts, session);
   } finally {
-    if (dir !== undefined) {
+    if (session.created) {
       // Always, even after an interrupt: what the steps left running dies with the session.
-      await exec(opts.conn, closeSessionCommand(dir), { timeoutMs: 30_000 }).catch(() => undefined);
+      await exec(opts.conn, closeSessionCommand(session.dir), { timeoutMs: 30_000 }).catch(() => undefined);
     }
   }
 }
 
-async function runAll(opts: RunStepsOptions, dir: string | undefined): Promise<StepResult[]> {
+async function runAll(
+  opts: RunStepsOptions,
+  session: { dir: string; created: boolean },
+): Promise<StepResult[]> {
   const results: StepResult[] = [];
   const scale = opts.timeoutScale ?? 1;
   let stopped: string | undefined;
@@ -131,10 +116,13 @@ async function runAll(opts: RunStepsOptions, dir: string | undefined): Promise<S
     opts.onStep?.({ started: true, step });
     const shared = opts.session !== 'isolated' && step.isolated !== true;
     log.info(`${step.name} (timeout ${timeoutSec}s${base.replayed === true ? ', replayed' : ''})`);
+    // The first step to run makes the session directory; the close removes it from then on, whatever happens.
+    const create = !session.created;
+    session.created = true;
     const outcome = await runOne(opts, step, {
       timeoutSec,
       log,
-      session: { dir: dir ?? '', shared, index: step.index, from: [...ended] },
+      session: { dir: session.dir, shared, index: step.index, from: [...ended], create },
     });
     if (shared && outcome.status !== 'timed-out') ended.unshift(step.index);
     const r: StepResult = { ...base, ...outcome };
@@ -158,7 +146,7 @@ async function runOne(
   how: {
     timeoutSec: number;
     log: Logger;
-    session: { dir: string; shared: boolean; index: number; from: readonly number[] };
+    session: { dir: string; shared: boolean; index: number; from: readonly number[]; create: boolean };
   },
 ): Promise<Outcome> {
   const { timeoutSec, log } = how;

@@ -3,7 +3,9 @@
  * step are there in the next. Each step still runs as its own `bash` under timeout(1), so it has its own
  * timeout, exit status and output, and a step that hangs is killed without taking the session with it.
  *
- * The session is a private directory on the target (mktemp -d, mode 700):
+ * The session is a private directory on the target, `${TMPDIR:-/tmp}/krel-session.<id>` (mode 700, the id 128
+ * random bits chosen by the host), made by the first step that runs, in its own command: under emulation a
+ * separate login for it would cost a round trip and a shell. It holds:
  * - `state.N`: the shell state step N left as it exited (EXIT trap: declare -p of the variables, the functions,
  *   `cd`, umask). A step starts from the newest state of the steps before it that ended on its own (the host names
  *   them, newest first); a killed step's state is never read, so a timed-out step leaves the session as it was.
@@ -81,15 +83,20 @@ const SAVE = [
 const RECORD_GROUP =
   '{ read -r __krel_st </proc/$$/stat && __krel_st=${__krel_st##*) } && set -- $__krel_st && printf \'%s\\n\' "$3" >>"$__krel_s/pgids"; set --; } 2>/dev/null;';
 
-/** Prints the new session's directory. */
-export const OPEN_SESSION = 'umask 077 && mktemp -d "${TMPDIR:-/tmp}/krel-session.XXXXXX"';
+/**
+ * The session directory as a shell word for the target's login shell: its TMPDIR (or /tmp) and the host-chosen
+ * id, so every step and the close name the same directory without asking the target first.
+ */
+export function sessionDir(id: string): string {
+  if (!/^[0-9a-f]{16,64}$/.test(id)) throw new Error(`bad session id ${JSON.stringify(id)}`);
+  return `"\${TMPDIR:-/tmp}"/krel-session.${id}`;
+}
 
 /** Kills what the session's steps left running and removes the session. */
 export function closeSessionCommand(dir: string): string {
-  const d = shellQuote(dir);
   return (
-    `if [ -f ${d}/pgids ]; then sort -u ${d}/pgids | while read -r g; do ` +
-    `[ -n "$g" ] && kill -KILL -- "-$g" 2>/dev/null; done; fi; rm -rf -- ${d}; true`
+    `if [ -f ${dir}/pgids ]; then sort -u ${dir}/pgids | while read -r g; do ` +
+    `[ -n "$g" ] && kill -KILL -- "-$g" 2>/dev/null; done; fi; rm -rf -- ${dir}; true`
   );
 }
 
@@ -104,9 +111,10 @@ export interface StepShell {
   /**
    * The session; `shared`: the step starts from the session's state and leaves its own as `state.<index>`;
    * `from`: the indices of the earlier steps that ended on their own, newest first (the first whose state exists
-   * is read: a step that ended by exec wrote none).
+   * is read: a step that ended by exec wrote none). `dir` is sessionDir()'s shell word; `create`: this is the
+   * session's first step, which makes the directory (mode 700; a directory already there fails the step).
    */
-  session: { dir: string; shared: boolean; index: number; from: readonly number[] };
+  session: { dir: string; shared: boolean; index: number; from: readonly number[]; create: boolean };
 }
 
 function exportsOf(env: Readonly<Record<string, string>> | undefined): string {
@@ -124,7 +132,7 @@ function exportsOf(env: Readonly<Record<string, string>> | undefined): string {
  */
 export function stepShellCommand(s: StepShell): string {
   const names = Object.keys(s.env ?? {});
-  const d = shellQuote(s.session.dir);
+  const d = s.session.dir;
   const parts = [`__krel_s=${d}; ${RECORD_GROUP}`];
   if (s.session.shared) {
     const from = s.session.from.map((i) => `state.${i}`).join(' ');
@@ -141,5 +149,6 @@ export function stepShellCommand(s: StepShell): string {
     parts.push(exportsOf(s.env));
   }
   const prologue = `${parts.join(' ')} set -euo pipefail; `;
-  return `cd && timeout --kill-after=10 ${s.timeoutSec} bash -c ${shellQuote(prologue + s.program)}; ${s.afterExit}`;
+  const create = s.session.create ? `mkdir -m 700 -- ${d} && ` : '';
+  return `cd && ${create}timeout --kill-after=10 ${s.timeoutSec} bash -c ${shellQuote(prologue + s.program)}; ${s.afterExit}`;
 }

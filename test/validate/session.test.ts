@@ -137,6 +137,24 @@ describe('one shell session per guide, over a real sshd', function () {
     expect(next.results[0]!.outputTail).to.deep.equal(['unset']);
   });
 
+  it('the first step that runs makes the session directory, private to the user; skipped steps before it do not matter', async () => {
+    const { results, lines } = await run(
+      [
+        bash('echo never', '<!-- krel: skip -->'),
+        bash('stat -c %a "${TMPDIR:-/tmp}"/krel-session.*'),
+        bash('ls "${TMPDIR:-/tmp}"/krel-session.*/ | sort'),
+      ].join('\n'),
+    );
+    expect(
+      results.map((r) => r.status),
+      lines.join('\n'),
+    ).to.deep.equal(['skipped', 'passed', 'passed']);
+    expect(results[1]!.outputTail).to.deep.equal(['700']);
+    // The state the second step left, and the process groups to kill at the end.
+    expect(results[2]!.outputTail).to.deep.equal(['pgids', 'state.2']);
+    expect(await probe('ls -d "${TMPDIR:-/tmp}"/krel-session.* 2>/dev/null || true')).to.equal('');
+  });
+
   it("line numbers in bash messages are the block's own", async () => {
     const { results } = await run(bash('true\ntrue\nno_such_command_here'));
     expect(results[0]!.status).to.equal('failed');
