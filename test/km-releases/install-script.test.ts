@@ -132,7 +132,13 @@ describe('km-releases/kontain-install.sh', function () {
     const bin = path.join(work, 'fake-uname');
     mkdirSync(bin);
     writeFileSync(path.join(bin, 'uname'), '#!/bin/sh\necho Darwin\n', { mode: 0o755 });
-    const r = await runScript([TAG], { ...env, PATH: `${bin}:${process.env.PATH ?? ''}`, KONTAIN_PREFIX: prefix('mac') });
+    // bash's OSTYPE (taken from the environment when set there) says what it runs on; uname names the system.
+    const r = await runScript([TAG], {
+      ...env,
+      OSTYPE: 'darwin23',
+      PATH: `${bin}:${process.env.PATH ?? ''}`,
+      KONTAIN_PREFIX: prefix('mac'),
+    });
     expect(r.code).to.equal(3);
     expect(r.stderr).to.match(/Kontain runs on Linux only \(this system is Darwin\)/);
   });
