@@ -7,8 +7,10 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
+import { createInterface } from 'node:readline';
 import { InterruptedError } from '../errors/index.js';
 import { connect, exec, type SshConnection, type SshEndpoint } from '../ssh/index.js';
+import { onTimeoutOrAbort } from '../util/cancel.js';
 import { VmError } from './errors.js';
 
 const EXEC_TIMEOUT_MS = 120_000;
@@ -93,49 +95,50 @@ export async function refreshGuest(pipe: string, signal?: AbortSignal): Promise<
   }
 }
 
-/** The guest's answers, one line at a time, each awaited until a deadline. */
+/** The guest's answers, one line at a time; waiting for one ends at the deadline, an abort or a closed port. */
 function answers(stream: Socket): { next(deadline: number, signal?: AbortSignal): Promise<string> } {
-  let buffered = '';
+  const lines: string[] = [];
   let ended: Error | undefined;
-  let wake: (() => void) | undefined;
-  stream.setEncoding('utf8');
-  stream.on('data', (d: string) => {
-    buffered += d;
-    wake?.();
-  });
-  stream.on('error', (e) => {
-    ended = e;
-    wake?.();
-  });
-  stream.on('end', () => {
-    ended = new VmError('qemu closed the refresh port');
-    wake?.();
-  });
+  let waiting: { resolve(line: string): void; reject(e: Error): void } | undefined;
+  const fail = (e: Error): void => {
+    ended ??= e;
+    waiting?.reject(ended);
+  };
+  createInterface({ input: stream })
+    .on('line', (line) => (waiting !== undefined ? waiting.resolve(line) : lines.push(line)))
+    .on('close', () => fail(new VmError('qemu closed the refresh port')));
+  stream.on('error', fail);
   return {
-    async next(deadline, signal) {
-      for (;;) {
-        const nl = buffered.indexOf('\n');
-        if (nl !== -1) {
-          const line = buffered.slice(0, nl);
-          buffered = buffered.slice(nl + 1);
-          return line;
-        }
-        if (ended) throw ended;
-        if (signal?.aborted === true) throw new InterruptedError();
-        const left = deadline - Date.now();
-        if (left <= 0)
-          throw new VmError(
-            `the guest did not answer the clock and RNG refresh within ${REFRESH_TIMEOUT_MS / 1000}s (krel-refresh)`,
+    next(deadline, signal) {
+      const line = lines.shift();
+      if (line !== undefined) return Promise.resolve(line);
+      if (ended !== undefined) return Promise.reject(ended);
+      return new Promise<string>((resolve, reject) => {
+        const done = (): void => {
+          waiting = undefined;
+          unwatch();
+        };
+        const unwatch = onTimeoutOrAbort({ timeoutMs: Math.max(0, deadline - Date.now()), signal }, (why) => {
+          done();
+          reject(
+            why === 'abort'
+              ? new InterruptedError()
+              : new VmError(
+                  `the guest did not answer the clock and RNG refresh within ${REFRESH_TIMEOUT_MS / 1000}s (krel-refresh)`,
+                ),
           );
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, Math.min(left, 250));
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
         });
-        wake = undefined;
-      }
+        waiting = {
+          resolve: (l) => {
+            done();
+            resolve(l);
+          },
+          reject: (e) => {
+            done();
+            reject(e);
+          },
+        };
+      });
     },
   };
 }

@@ -1,7 +1,7 @@
 /**
- * The qemu command line for one run (pure). Direct kernel boot of a throwaway overlay with the guest's refresh port
- * (or, for a user's image, UEFI firmware booting the disk with a cloud-init seed drive: DiskBoot), virtio disk and NIC, user
- * networking with an OS-picked SSH forward on 127.0.0.1 (restricted unless the run needs the network), the SSH
+ * The qemu command line for one run (pure). Direct kernel boot of a throwaway overlay with the guest's refresh
+ * port (or, for a user's image, UEFI firmware booting the disk with a cloud-init seed drive: DiskBoot), virtio
+ * disk and NIC, user networking with an OS-picked SSH forward on 127.0.0.1 (restricted unless the run needs the network), the SSH
  * keys in fw_cfg, serial console to a file, QMP on a unix socket, a pidfile, and no reboot (a panic ends qemu);
  * a restore adds -incoming (the rest must match the command line the state was saved with).
  */

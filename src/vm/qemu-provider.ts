@@ -29,7 +29,7 @@ import { createRunDir, removeStaleRunDirs } from './run-dir.js';
 import { createOverlay } from './overlay.js';
 import { SerialConsole } from './serial-console.js';
 import { restoreSaved } from './snapshot-restore.js';
-import { CLIENT_KEY_COMMENT, createKeyPair, GUEST_USER, knownHostsLine } from './ssh-keys.js';
+import { CLIENT_KEY_COMMENT, createKeyPair, GUEST_USER, guestEndpoint, knownHostsLine } from './ssh-keys.js';
 import type { ProvisionOptions, Target, TargetProvider } from './types.js';
 
 export type { AcceleratorChoice, AcceleratorName } from './accelerator.js';
@@ -229,14 +229,7 @@ export async function provisionQemu(
     let handOver = restored?.connection;
     const target: QemuTarget = {
       name,
-      endpoint: {
-        host: '127.0.0.1',
-        port,
-        username: GUEST_USER,
-        privateKey: client.privateKey,
-        hostKeyFingerprint: hostKey.hostKeyFingerprint,
-        ...(accelerator.sshCiphers !== undefined ? { ciphers: accelerator.sshCiphers } : {}),
-      },
+      endpoint: guestEndpoint(port, client, hostKey.hostKeyFingerprint, accelerator),
       gone: gone.signal,
       details,
       timeScale: accelerator.accelerator === 'tcg' ? TCG_TIME_SCALE : 1,

@@ -1,6 +1,7 @@
 /**
  * The per-run directory (overlay, serial log, QMP socket, pidfile, keys, the FIFO pair of the guest's refresh
- * port): /tmp/krel-vm-XXXXXX, owned by this process. Directories left by a krel that was killed hard (owner and qemu both dead) are removed on the next run.
+ * port): /tmp/krel-vm-XXXXXX, owned by this process. Directories left by a krel that was killed hard (owner and
+ * qemu both dead) are removed on the next run.
  */
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';

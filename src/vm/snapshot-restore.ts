@@ -4,8 +4,8 @@
  * are refreshed through its refresh port (guest-refresh.ts) and krel logs in, and the target hands that connection
  * to its first user (one login per run). Every run starts from the same clean machine and writes nothing back.
  * The run's client key reaches the guest as before (fw_cfg is read from the new command line at each login); the
- * host key is the one the state was saved with, pinned from the state's record. When the state cannot be used, restoreSaved says why
- * and returns undefined: the caller cold boots.
+ * host key is the one the state was saved with, pinned from the state's record. When the state cannot be used,
+ * restoreSaved says why and returns undefined: the caller cold boots.
  */
 import { errorMessage, InterruptedError } from '../errors/index.js';
 import { formatDuration, type Logger } from '../log/logger.js';
@@ -20,7 +20,7 @@ import { parseHostForwardPort, QmpClient } from './qmp.js';
 import { createOverlay } from './overlay.js';
 import { makeRefreshPipe, type RunFiles } from './run-dir.js';
 import { discardSnapshot, ensureSnapshot, type SavedState } from './snapshot.js';
-import { GUEST_USER, type KeyPair } from './ssh-keys.js';
+import { guestEndpoint, type KeyPair } from './ssh-keys.js';
 
 /** How long a restored guest's sshd may take to answer before the restore counts as failed. */
 const RESTORE_TIMEOUT_MS = 120_000;
@@ -95,22 +95,12 @@ export async function restoreSaved(r: RestoreRequest, state: BootState): Promise
     const booted = await resume(r, saved, candidate, state);
     const qemuGone = new AbortController();
     void booted.qemu.exited.then(() => qemuGone.abort(new VmError(`qemu ${booted.qemu.describeExit()}`)));
-    const login = waitForSsh(
-      {
-        host: '127.0.0.1',
-        port: booted.port,
-        username: GUEST_USER,
-        privateKey: r.client.privateKey,
-        hostKeyFingerprint: saved.hostKeyFingerprint,
-        ...(candidate.sshCiphers !== undefined ? { ciphers: candidate.sshCiphers } : {}),
-      },
-      {
-        deadline: Date.now() + RESTORE_TIMEOUT_MS,
-        signal: signal !== undefined ? AbortSignal.any([signal, qemuGone.signal]) : qemuGone.signal,
-        intervalMs: 250,
-        onAttempt: (n, e) => logger.debug(`ssh attempt ${n}: ${e === undefined ? 'logged in' : e.message}`),
-      },
-    ).then((c) => {
+    const login = waitForSsh(guestEndpoint(booted.port, r.client, saved.hostKeyFingerprint, candidate), {
+      deadline: Date.now() + RESTORE_TIMEOUT_MS,
+      signal: signal !== undefined ? AbortSignal.any([signal, qemuGone.signal]) : qemuGone.signal,
+      intervalMs: 250,
+      onAttempt: (n, e) => logger.debug(`ssh attempt ${n}: ${e === undefined ? 'logged in' : e.message}`),
+    }).then((c) => {
       logger.debug(`logged in ${formatDuration(Date.now() - started)} after qemu started`);
       return c;
     });

@@ -29,7 +29,7 @@ import { createRunDir } from './run-dir.js';
 import { SerialConsole } from './serial-console.js';
 import { settleGuest } from './guest-refresh.js';
 import { dropZeroPages } from './state-sparse.js';
-import { CLIENT_KEY_COMMENT, createKeyPair, GUEST_USER } from './ssh-keys.js';
+import { CLIENT_KEY_COMMENT, createKeyPair, guestEndpoint } from './ssh-keys.js';
 
 /** Bump when what a saved state holds or how it is made changes. */
 export const SNAPSHOT_FORMAT_VERSION = 5;
@@ -242,16 +242,7 @@ async function saveState(o: EnsureSnapshotOptions, key: string, work: string): P
       state,
     );
     logger.info(`${o.name} booted in ${formatDuration(booted.bootMs)}; saving its state once it settles`);
-    await settleGuest(
-      {
-        host: '127.0.0.1',
-        port: booted.port,
-        username: GUEST_USER,
-        privateKey: client.privateKey,
-        hostKeyFingerprint: host.fingerprint,
-      },
-      signal,
-    );
+    await settleGuest(guestEndpoint(booted.port, client, host.fingerprint, o.candidate), signal);
     const started = Date.now();
     const stateFile = path.join(work, FILES.state);
     await booted.qmp.execute('stop');

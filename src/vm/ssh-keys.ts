@@ -4,7 +4,8 @@
  */
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { fingerprintOf, knownHostName } from '../ssh/index.js';
+import { fingerprintOf, knownHostName, type SshEndpoint } from '../ssh/index.js';
+import type { AcceleratorCandidate } from './accelerator.js';
 import { VmError } from './errors.js';
 import { runCommand } from './run-command.js';
 
@@ -26,6 +27,26 @@ export const CLIENT_KEY_COMMENT = 'krel@krel';
 
 /** Guest user krel logs in as (created by validate/images/guest-setup.sh, passwordless sudo). */
 export const GUEST_USER = 'krel';
+
+/**
+ * How krel reaches one of its VMs: the forwarded port on 127.0.0.1, the guest user, this run's key, the pinned host
+ * key, and the ciphers the guest's CPU model runs fast (the accelerator's).
+ */
+export function guestEndpoint(
+  port: number,
+  client: KeyPair,
+  hostKeyFingerprint: string,
+  accelerator: AcceleratorCandidate,
+): SshEndpoint {
+  return {
+    host: '127.0.0.1',
+    port,
+    username: GUEST_USER,
+    privateKey: client.privateKey,
+    hostKeyFingerprint,
+    ...(accelerator.sshCiphers !== undefined ? { ciphers: accelerator.sshCiphers } : {}),
+  };
+}
 
 export async function createKeyPair(dir: string, name: string, comment: string): Promise<KeyPair> {
   const privateKeyFile = path.join(dir, name);
