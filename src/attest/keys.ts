@@ -5,6 +5,7 @@
  */
 import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { unreadableReason } from '../errors/fs-error.js';
 import { UsageError } from '../errors/index.js';
 
 export type SigningAlgorithm = 'ed25519' | 'ecdsa-p256';
@@ -26,15 +27,7 @@ function readPem(file: string, what: string): Buffer {
   try {
     return readFileSync(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EACCES'
-          ? 'not readable'
-          : code === 'EISDIR'
-            ? 'a directory'
-            : (code ?? 'unreadable');
+    const why = unreadableReason(e);
     throw new UsageError(`${what}: ${why}; give the path of ${SUPPORTED}`);
   }
 }

@@ -41,3 +41,18 @@ export function fsUsageError(e: unknown, subject: string, access: Access): unkno
   if (reason === undefined) return e;
   return new UsageError(`${shorten(subject)}: ${reason(access)}`, { cause: e });
 }
+
+/** In a few words why a file could not be read, for a one-line message: "no such file", "it is a folder", ... */
+export function unreadableReason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EISDIR':
+      return 'it is a folder';
+    case 'EACCES':
+      return 'permission denied';
+    default:
+      return code ?? String(e);
+  }
+}

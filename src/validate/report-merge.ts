@@ -3,6 +3,7 @@
  * report: the same guide and release, each target once, in the order given.
  */
 import { readFile } from 'node:fs/promises';
+import { unreadableReason } from '../errors/fs-error.js';
 import { UsageError } from '../errors/index.js';
 import type { TargetReport, ValidationReport } from './report.js';
 
@@ -24,15 +25,7 @@ export async function readReport(file: string): Promise<ValidationReport> {
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EISDIR'
-          ? 'it is a folder'
-          : code === 'EACCES'
-            ? 'permission denied'
-            : (code ?? String(e));
+    const why = unreadableReason(e);
     throw new UsageError(
       `cannot read the report ${file}: ${why} (name the files krel validate --report wrote)`,
     );
