@@ -149,6 +149,8 @@ export function stepShellCommand(s: StepShell): string {
     parts.push(exportsOf(s.env));
   }
   const prologue = `${parts.join(' ')} set -euo pipefail; `;
-  const create = s.session.create ? `mkdir -m 700 -- ${d} && ` : '';
+  const create = s.session.create
+    ? `{ mkdir -m 700 -- ${d} || { echo "krel: cannot make the session directory ${d} on this target: check TMPDIR there" >&2; false; }; } && `
+    : '';
   return `cd && ${create}timeout --kill-after=10 ${s.timeoutSec} bash -c ${shellQuote(prologue + s.program)}; ${s.afterExit}`;
 }

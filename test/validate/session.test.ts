@@ -155,6 +155,17 @@ describe('one shell session per guide, over a real sshd', function () {
     expect(await probe('ls -d "${TMPDIR:-/tmp}"/krel-session.* 2>/dev/null || true')).to.equal('');
   });
 
+  it('a target where the session directory cannot be made fails the first step with one line saying so', async () => {
+    const { results, lines } = await run([bash('echo never'), bash('echo never either')].join('\n'), {
+      env: { TMPDIR: '/nonexistent/krel-test' },
+    });
+    expect(results.map((r) => r.status)).to.deep.equal(['failed', 'not-run']);
+    expect(lines.join('\n')).to.match(
+      /krel: cannot make the session directory \/nonexistent\/krel-test\/krel-session\.[0-9a-f]+ on this target: check TMPDIR there/,
+    );
+    expect(lines.join('\n')).to.not.include('never');
+  });
+
   it("line numbers in bash messages are the block's own", async () => {
     const { results } = await run(bash('true\ntrue\nno_such_command_here'));
     expect(results[0]!.status).to.equal('failed');
