@@ -65,6 +65,27 @@ const devices = Buffer.concat([
   Buffer.from([0x1f]),
 ]);
 
+/** Where a stream's first RAM record starts (after the header, the RAM section's start and the part's header). */
+const RECORDS_AT = Buffer.concat([header, start, blocks, eos, footer, part]).length;
+
+/** A whole stream: the header, the RAM section's start, these records in one part, its end, the devices. */
+const stream = (...records: Buffer[]): Buffer =>
+  Buffer.concat([
+    header,
+    start,
+    blocks,
+    eos,
+    footer,
+    part,
+    ...records,
+    eos,
+    footer,
+    end,
+    eos,
+    footer,
+    devices,
+  ]);
+
 describe('vm/state-sparse', function () {
   let dir: string;
   beforeEach(() => (dir = mkdtempSync(path.join(os.tmpdir(), 'krel-sparse-'))));
@@ -87,45 +108,10 @@ describe('vm/state-sparse', function () {
       zero(0x1000n), // a zero page of another block (a ROM a new qemu fills): kept
     ];
     const dropped = [zero(0x2000n), zero(0x4000n)];
-    const input = Buffer.concat([
-      header,
-      start,
-      blocks,
-      eos,
-      footer,
-      part,
-      firstRam,
-      dropped[0]!,
-      kept[0]!,
-      dropped[1]!,
-      kept[1]!,
-      kept[2]!,
-      kept[3]!,
-      eos,
-      footer,
-      end,
-      eos,
-      footer,
-      devices,
-    ]);
+    const input = stream(firstRam, dropped[0]!, kept[0]!, dropped[1]!, kept[1]!, kept[2]!, kept[3]!);
     const { result, out, src } = await rewrite(input);
     expect(result).to.deep.equal({ sparse: true, dropped: 2 });
-    const expected = Buffer.concat([
-      header,
-      start,
-      blocks,
-      eos,
-      footer,
-      part,
-      firstRam,
-      ...kept,
-      eos,
-      footer,
-      end,
-      eos,
-      footer,
-      devices,
-    ]);
+    const expected = stream(firstRam, ...kept);
     expect(out.equals(expected)).to.equal(true);
     expect(src.equals(input)).to.equal(true, 'the saved stream itself is never written');
   });
@@ -135,22 +121,7 @@ describe('vm/state-sparse', function () {
     const cases: [string, Buffer, RegExp][] = [
       ['not qemu', Buffer.from('hello, this is not a migration stream'), /not a QEVM version 3 stream/],
       ['no RAM section', Buffer.concat([header, devices]), /no RAM section/],
-      [
-        'another capability',
-        Buffer.concat([
-          header,
-          start,
-          blocks,
-          eos,
-          footer,
-          part,
-          zero(0n, MAIN_RAM_BLOCK),
-          xbzrle,
-          eos,
-          footer,
-        ]),
-        /flags 0x60/,
-      ],
+      ['another capability', stream(zero(0n, MAIN_RAM_BLOCK), xbzrle), /flags 0x60/],
       [
         'a section of another device inside the RAM part',
         Buffer.concat([header, start, blocks, eos, footer, Buffer.from([0x02]), be32(9), eos]),
@@ -158,15 +129,8 @@ describe('vm/state-sparse', function () {
       ],
       [
         'cut short',
-        Buffer.concat([
-          header,
-          start,
-          blocks,
-          eos,
-          footer,
-          part,
-          page(0n, 1, MAIN_RAM_BLOCK).subarray(0, 100),
-        ]),
+        // Ends inside the first record, 100 bytes into it.
+        stream(page(0n, 1, MAIN_RAM_BLOCK)).subarray(0, RECORDS_AT + 100),
         /ends inside a record/,
       ],
       [
@@ -197,10 +161,9 @@ describe('vm/state-sparse', function () {
     const pages = Array.from({ length: 3000 }, (_, i) => page(BigInt(i) << 12n, i & 0xff));
     const zeros = Array.from({ length: 50_000 }, (_, i) => zero(BigInt(i + 3000) << 12n));
     const mixed = pages.flatMap((p, i) => [p, ...zeros.slice(i * 16, i * 16 + 16)]);
-    const body = [header, start, blocks, eos, footer, part, zero(0n, MAIN_RAM_BLOCK)];
-    const tail = [eos, footer, end, eos, footer, devices];
-    const { result, out } = await rewrite(Buffer.concat([...body, ...mixed, ...tail]));
+    const first = zero(0n, MAIN_RAM_BLOCK);
+    const { result, out } = await rewrite(stream(first, ...mixed));
     expect(result).to.deep.equal({ sparse: true, dropped: 48_000 });
-    expect(out.equals(Buffer.concat([...body, ...pages, ...tail]))).to.equal(true);
+    expect(out.equals(stream(first, ...pages))).to.equal(true);
   });
 });
